@@ -1,0 +1,66 @@
+"""Contracts every role keeps: argument specs match defaults, variables carry the role's prefix,
+handlers are named after the role, modules are called by FQCN."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ROLES = sorted(p for p in (ROOT / "roles").iterdir() if (p / "tasks" / "main.yml").is_file())
+
+
+def load(path: Path):
+    with path.open() as fh:
+        return yaml.safe_load(fh) or {}
+
+
+def role_ids() -> list[str]:
+    return [r.name for r in ROLES]
+
+
+def test_there_are_roles() -> None:
+    assert ROLES, "no roles found under roles/"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=role_ids())
+def test_argument_specs_match_defaults(role: Path) -> None:
+    defaults = load(role / "defaults" / "main.yml")
+    specs = load(role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
+    assert set(defaults) == set(specs), (
+        f"{role.name}: in defaults only {sorted(set(defaults) - set(specs))}, "
+        f"in argument_specs only {sorted(set(specs) - set(defaults))}"
+    )
+    for name, spec in specs.items():
+        assert "description" in spec, f"{role.name}: {name} has no description"
+        assert spec.get("default") == defaults[name], (
+            f"{role.name}: default of {name} differs: spec {spec.get('default')!r}, "
+            f"defaults/main.yml {defaults[name]!r}"
+        )
+
+
+@pytest.mark.parametrize("role", ROLES, ids=role_ids())
+def test_variables_are_prefixed(role: Path) -> None:
+    names = set(load(role / "defaults" / "main.yml"))
+    vars_file = role / "vars" / "main.yml"
+    if vars_file.is_file():
+        names |= set(load(vars_file))
+    stray = sorted(n for n in names if not n.startswith(f"{role.name}_"))
+    assert not stray, f"{role.name}: variables without the '{role.name}_' prefix: {stray}"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=role_ids())
+def test_handlers_are_named_for_the_role(role: Path) -> None:
+    handlers_file = role / "handlers" / "main.yml"
+    if not handlers_file.is_file():
+        pytest.skip(f"{role.name} has no handlers")
+    for handler in load(handlers_file):
+        assert handler["name"].startswith(f"{role.name} | "), handler["name"]
+        for topic in (
+            [handler.get("listen")]
+            if isinstance(handler.get("listen"), str)
+            else (handler.get("listen") or [])
+        ):
+            assert topic.startswith(f"{role.name} "), f"listen topic {topic!r} not namespaced"
