@@ -1,0 +1,81 @@
+"""The playbooks and inventories users start from: they parse, resolve every role by FQCN, and the
+example inventory's vaulted secrets decrypt with the documented example password."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VAULT_PASS = ROOT / "inventories" / "example" / "vault-password.example"
+PLAYBOOKS = sorted((ROOT / "playbooks").glob("*.yml"))
+INVENTORIES = ["inventories/local", "inventories/example"]
+
+
+def ansible(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_FORCE_COLOR": "0"}
+    # The ansible commands of the interpreter running the tests (the project's venv).
+    command = [str(Path(sys.executable).parent / args[0]), *args[1:]]
+    return subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_playbooks_exist() -> None:
+    names = {p.name for p in PLAYBOOKS}
+    assert {"site.yml", "deploy.yml"} <= names
+
+
+@pytest.mark.parametrize("inventory", INVENTORIES)
+@pytest.mark.parametrize("playbook", PLAYBOOKS, ids=[p.name for p in PLAYBOOKS])
+def test_syntax(playbook: Path, inventory: str) -> None:
+    result = ansible(
+        "ansible-playbook",
+        "--syntax-check",
+        "-i",
+        inventory,
+        "--vault-password-file",
+        str(VAULT_PASS),
+        str(playbook),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_example_inventory_tiers_and_vault() -> None:
+    result = ansible(
+        "ansible-inventory",
+        "-i",
+        "inventories/example",
+        "--vault-password-file",
+        str(VAULT_PASS),
+        "--list",
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["web"]["hosts"] == ["web1.example.org"]
+    assert sorted(data["app"]["hosts"]) == ["app1.example.org", "app2.example.org"]
+    app1 = data["_meta"]["hostvars"]["app1.example.org"]
+    assert app1["vault_app_secret_key"].startswith("example-secret-key")
+    assert app1["gunicorn_bind_address"] == "{{ private_address }}:8000"
+
+
+def test_example_vault_is_encrypted() -> None:
+    vault = ROOT / "inventories" / "example" / "group_vars" / "all" / "vault.yml"
+    assert vault.read_text().startswith("$ANSIBLE_VAULT;")
+
+
+def test_example_inventory_needs_the_vault_password() -> None:
+    result = ansible("ansible-inventory", "-i", "inventories/example", "--list")
+    assert result.returncode != 0 or "vault" in (result.stdout + result.stderr).lower()
+
+
+def test_local_inventory_one_host_both_tiers() -> None:
+    result = ansible("ansible-inventory", "-i", "inventories/local", "--list")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["app"]["hosts"] == data["web"]["hosts"] == ["demo"]
