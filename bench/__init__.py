@@ -1,0 +1,1 @@
+"""`make bench`: the driver (run.py), wrk parsing, reports, and the in-container agent."""

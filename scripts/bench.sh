@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# `make bench`: deploy the stack with playbooks/site.yml into one throwaway systemd container,
+# then measure it side by side with Flask's development server, Gunicorn direct and the app
+# called in-process (bench/run.py). Results: results/bench/bench.{json,md,png}; ratios on stdout.
+#
+#   scripts/bench.sh [--smoke] [--keep] [bench/run.py options...]
+#
+#   --smoke            one short case (stack HTTPS, 16 connections, 2 s); fails unless it served
+#                      requests without errors and wrote all three files (run by `make test`)
+#   --keep             leave the container running afterwards; a running one is reused next time
+#   anything else      passed to bench/run.py (see `python -m bench.run --help`), e.g.
+#                      --only 'dynamic/.*/c16' --repeats 5 --duration 5
+#
+# Environment: BENCH_CONTAINER (flaskstack-bench; flaskstack-bench-smoke with --smoke),
+# FLASKSTACK_IMAGE_DEBIAN12 (the test image), BENCH_BUDGET (570: seconds for the whole run,
+# deployment included).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+export ANSIBLE_CONFIG="$PWD/ansible.cfg"
+
+image=${FLASKSTACK_IMAGE_DEBIAN12:-flaskstack/debian:bookworm}
+keep=0
+smoke=0
+run_args=()
+for arg in "$@"; do
+  case "$arg" in
+    --keep) keep=1 ;;
+    --smoke) smoke=1; run_args+=("$arg") ;;
+    *) run_args+=("$arg") ;;
+  esac
+done
+# The smoke test (in `make test`) has its own container and folder: it never touches a full run's.
+if [ "$smoke" = 1 ]; then
+  name=${BENCH_CONTAINER:-flaskstack-bench-smoke}
+  out=results/bench-smoke
+else
+  name=${BENCH_CONTAINER:-flaskstack-bench}
+  out=results/bench
+fi
+export BENCH_CONTAINER=$name  # bench/inventory.yml targets it
+
+say() { printf '\033[1mbench:\033[0m %s\n' "$*"; }
+start=$SECONDS
+
+scripts/ensure-docker.sh
+if [ "$image" = flaskstack/debian:bookworm ]; then
+  scripts/build-images.sh bookworm
+fi
+
+cleanup() {
+  if [ "$keep" = 0 ]; then
+    docker rm -f "$name" >/dev/null 2>&1 || true
+  else
+    say "kept container $name (docker rm -f $name)"
+  fi
+}
+trap cleanup EXIT
+
+if [ -z "$(docker ps -q --filter "name=^${name}$")" ]; then
+  docker rm -f "$name" >/dev/null 2>&1 || true
+  say "starting $name from $image"
+  # The test bed's flags: systemd as PID 1 without --privileged.
+  docker run -d --name "$name" --hostname "$name" \
+    --cap-add SYS_ADMIN --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
+    --tmpfs /run --tmpfs /run/lock \
+    "$image" >/dev/null
+  for _ in $(seq 1 60); do
+    state=$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)
+    case "$state" in running|degraded) break ;; esac
+    sleep 1
+  done
+else
+  say "reusing running container $name"
+fi
+
+mkdir -p "$out"
+log="$out/deploy.log"
+
+# The sample app as a wheel, built from a copy so that sample_app/ gets no build output.
+dist="$PWD/.cache/bench/dist"
+rm -rf "$dist" .cache/bench/src
+mkdir -p "$dist" .cache/bench
+cp -r sample_app .cache/bench/src
+python -m pip wheel -q --disable-pip-version-check --no-deps .cache/bench/src -w "$dist" \
+  >.cache/bench/wheel.log 2>&1 || { cat .cache/bench/wheel.log >&2; exit 1; }
+BENCH_APP_PACKAGE=$(ls "$dist"/*.whl)
+export BENCH_APP_PACKAGE
+
+t=$SECONDS
+say "deploying: ansible-playbook -i bench/inventory.yml playbooks/site.yml (log: $log)"
+# controller_ca.yml only matters behind a TLS-intercepting proxy (the container must reach PyPI);
+# profile_tasks puts each task's time in the log.
+if ! ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks ansible-playbook -i bench/inventory.yml \
+    molecule/resources/controller_ca.yml playbooks/site.yml >"$log" 2>&1; then
+  echo "bench: deployment failed; last lines of $log:" >&2
+  tail -n 40 "$log" >&2
+  exit 1
+fi
+say "deployed in $((SECONDS - t))s"
+
+# `make bench` must finish within 10 minutes: whatever the deployment left of BENCH_BUDGET
+# (570 s) goes to the measurements (bench/run.py shortens cases, or drops a last round, to fit).
+if [ "$smoke" = 0 ]; then
+  left=$(( ${BENCH_BUDGET:-570} - (SECONDS - start) ))
+  [ "$left" -ge 150 ] || left=150
+  run_args=(--budget "$left" "${run_args[@]}")
+fi
+python -m bench.run --container "$name" --out "$out" "${run_args[@]}"
+say "done in $((SECONDS - start))s"

@@ -1,0 +1,237 @@
+"""`make bench` internals that need no container: wrk output parsing, medians and ratios.
+
+The wrk outputs below are real, captured from Debian's wrk 4.1.0 in the bench container.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench import report
+from bench.run import Case, all_cases, without_bind
+from bench.wrk import WrkParseError, parse_wrk, to_ms
+
+WRK_OK = """\
+Running 2s test @ https://app.flaskstack.test:443/
+  2 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     7.93ms    7.41ms  60.29ms   86.82%
+    Req/Sec     1.17k   276.65     1.58k    75.00%
+  Latency Distribution
+     50%    5.79ms
+     75%   10.85ms
+     90%   17.37ms
+     99%   35.85ms
+  4663 requests in 2.02s, 6.31MB read
+Requests/sec:   2311.49
+Transfer/sec:      3.13MB
+"""
+
+WRK_NON_2XX = """\
+Running 2s test @ https://app.flaskstack.test:443/nope
+  2 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    13.78ms   21.11ms 244.02ms   91.36%
+    Req/Sec     0.91k   352.54     1.34k    75.00%
+  Latency Distribution
+     50%    7.00ms
+     75%   14.79ms
+     90%   30.57ms
+     99%  109.65ms
+  3653 requests in 2.04s, 3.63MB read
+  Non-2xx or 3xx responses: 3653
+Requests/sec:   1789.24
+Transfer/sec:      1.78MB
+"""
+
+WRK_TIMEOUTS = """\
+Running 3s test @ http://plain.flaskstack.test:80/slow?ms=1200
+  2 threads and 4 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     0.00us    0.00us   0.00us    -nan%
+    Req/Sec     1.00      0.00     1.00    100.00%
+  Latency Distribution
+     50%    0.00us
+     75%    0.00us
+     90%    0.00us
+     99%    0.00us
+  8 requests in 3.01s, 1.54KB read
+  Socket errors: connect 0, read 0, write 0, timeout 8
+Requests/sec:      2.66
+Transfer/sec:     523.42B
+"""
+
+# A Gunicorn whose only worker is held by slow clients: no answer at all, and no error either.
+WRK_STARVED = """\
+Running 3s test @ http://127.0.0.1:8001/
+  2 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     0.00us    0.00us   0.00us    -nan%
+    Req/Sec     0.00      0.00     0.00      -nan%
+  Latency Distribution
+     50%    0.00us
+     75%    0.00us
+     90%    0.00us
+     99%    0.00us
+  0 requests in 3.09s, 0.00B read
+Requests/sec:      0.00
+Transfer/sec:       0.00B
+"""
+
+
+def test_parse_ok() -> None:
+    result = parse_wrk(WRK_OK)
+    assert result.requests == 4663
+    assert result.duration_s == pytest.approx(2.02)
+    assert result.rps == pytest.approx(2311.49)
+    assert result.p50_ms == pytest.approx(5.79)
+    assert result.p99_ms == pytest.approx(35.85)
+    assert result.errors == 0
+    assert result.as_dict()["errors"] == 0
+
+
+def test_parse_counts_non_2xx_as_errors() -> None:
+    result = parse_wrk(WRK_NON_2XX)
+    assert result.non_2xx_3xx == 3653
+    assert result.errors == 3653
+
+
+def test_parse_counts_socket_errors_and_microseconds() -> None:
+    result = parse_wrk(WRK_TIMEOUTS)
+    assert result.timeouts == 8
+    assert result.connect_errors == result.read_errors == result.write_errors == 0
+    assert result.errors == 8
+    assert result.p99_ms == 0.0
+    assert result.rps == pytest.approx(2.66)
+
+
+def test_parse_starved_server() -> None:
+    result = parse_wrk(WRK_STARVED)
+    assert result.requests == 0
+    assert result.rps == 0.0
+    assert result.errors == 0  # wrk reports nothing: the bench must look at requests/s
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "ms"),
+    [("250", "us", 0.25), ("1.5", "ms", 1.5), ("2", "s", 2000.0), ("1", "m", 60000.0)],
+)
+def test_time_units(value: str, unit: str, ms: float) -> None:
+    assert to_ms(value, unit) == pytest.approx(ms)
+
+
+def test_parse_rejects_other_output() -> None:
+    with pytest.raises(WrkParseError):
+        parse_wrk("unable to connect to 127.0.0.1:81 Connection refused\n")
+    without_latency = "\n".join(
+        line for line in WRK_OK.splitlines() if "%" not in line or "Latency " in line
+    )
+    with pytest.raises(WrkParseError, match="--latency"):
+        parse_wrk(without_latency)
+
+
+def test_median_ignores_missing_values() -> None:
+    assert report.median([3, None, 1, 2]) == 2
+    assert report.median([None, float("nan")]) is None
+    assert report.median([]) is None
+
+
+def test_summarize_takes_medians() -> None:
+    runs = {
+        "dynamic/dev/c16": [
+            {"rps": 900.0, "p99_ms": 30.0, "errors": 0, "cpu_us_per_req": 800.0},
+            {"rps": 1100.0, "p99_ms": 10.0, "errors": 2, "cpu_us_per_req": 700.0},
+            {"rps": 1000.0, "p99_ms": 20.0, "errors": 0, "cpu_us_per_req": 900.0},
+        ]
+    }
+    row = report.summarize(runs)["dynamic/dev/c16"]
+    assert row == {
+        "runs": 3,
+        "rps": 1000.0,
+        "p99_ms": 20.0,
+        "errors": 0,
+        "cpu_us_per_req": 800.0,
+    }
+
+
+def _ratios(summary: dict[str, dict[str, float]]) -> dict[str, float | None]:
+    return {r.name: r.value for r in report.compute_ratios(summary, (16,))}
+
+
+def test_ratios() -> None:
+    summary = {
+        "dynamic/dev/c16": {"rps": 1000.0, "cpu_us_per_req": 800.0},
+        "dynamic/gunicorn/c16": {"rps": 2000.0},
+        "dynamic/stack-https/c16": {"rps": 3000.0, "cpu_us_per_req": 600.0},
+        "static/dev/c16": {"rps": 800.0, "cpu_us_per_req": 900.0},
+        "static/stack-https/c16": {"rps": 8000.0, "cpu_us_per_req": 60.0},
+        "slow/gunicorn/c16": {"rps": 0.0},
+        "slow/stack-https/c16": {"rps": 2700.0},
+        "ceiling/inprocess": {"rps": 6000.0, "cpu_us_per_req": 300.0},
+        "tls/full": {"rps": 300.0, "cpu_us_per_req": 400.0},
+        "tls/resumed": {"rps": 900.0, "cpu_us_per_req": 100.0},
+    }
+    ratios = _ratios(summary)
+    assert ratios["stack HTTPS vs dev server, dynamic c=16 (req/s)"] == pytest.approx(3.0)
+    assert ratios["stack HTTPS vs Gunicorn direct, dynamic c=16 (req/s)"] == pytest.approx(1.5)
+    assert ratios["Nginx static vs Flask static, 100 KB file (req/s)"] == pytest.approx(10.0)
+    assert ratios[
+        "Flask static vs Nginx static, 100 KB file (server CPU per request)"
+    ] == pytest.approx(15.0)
+    assert ratios["slow-client impact on Gunicorn direct (HTTP) (req/s kept)"] == 0.0
+    assert ratios["slow-client impact on Nginx → Gunicorn (HTTPS) (req/s kept)"] == pytest.approx(
+        0.9
+    )
+    # Cases that did not run give no ratio rather than a wrong one.
+    assert ratios["slow-client impact on Flask dev server (req/s kept)"] is None
+    assert ratios["deployed (best stack HTTPS) vs in-process ceiling (req/s)"] == pytest.approx(0.5)
+    assert ratios["in-process ceiling vs deployed HTTPS, c=16 (CPU per request)"] == pytest.approx(
+        0.5
+    )
+    assert ratios["TLS 1.2 resumed vs full handshakes (handshakes/s)"] == pytest.approx(3.0)
+    assert ratios["TLS 1.2 full vs resumed handshakes (Nginx CPU per handshake)"] == pytest.approx(
+        4.0
+    )
+
+
+def test_ratio_with_zero_denominator_is_none() -> None:
+    ratios = _ratios({"dynamic/dev/c16": {"rps": 0.0}, "dynamic/stack-https/c16": {"rps": 5.0}})
+    assert ratios["stack HTTPS vs dev server, dynamic c=16 (req/s)"] is None
+
+
+def test_markdown_has_every_case_and_ratio() -> None:
+    summary = report.summarize(
+        {
+            "dynamic/stack-https/c16": [{"rps": 2311.49, "p50_ms": 5.79, "p99_ms": 35.85}],
+            "slow/gunicorn/c16": [{"rps": 0.0, "errors": 0}],
+        }
+    )
+    ratios = report.compute_ratios(summary, (16,))
+    text = report.render_markdown(summary, ratios, {"repeats": 1, "duration_s": 2})
+    assert "| `dynamic/stack-https/c16` | Nginx → Gunicorn (HTTPS) |" in text
+    assert "2,311" in text
+    assert "no answer" in text
+    assert all(r.name in text for r in ratios)
+    assert not any(math.isnan(v) for v in summary["dynamic/stack-https/c16"].values())
+
+
+def test_case_ids_are_unique_and_cover_the_issue() -> None:
+    ids = [c.id for c in all_cases()]
+    assert len(ids) == len(set(ids))
+    for c in (1, 16, 64, 256):
+        for server in ("dev", "gunicorn", "stack-http", "stack-https"):
+            assert f"dynamic/{server}/c{c}" in ids
+    assert {"static/stack-https/c16", "static/dev/c16", "slow/gunicorn/c16"} <= set(ids)
+    assert {"tls/full", "tls/resumed", "ceiling/inprocess"} <= set(ids)
+    assert Case("tls", "stack-https", mode="full").id == "tls/full"
+
+
+def test_without_bind() -> None:
+    argv = ["gunicorn", "-c", "/etc/g.py", "-b", "unix:/a", "--bind=x", "--bind", "y", "-bz", "m:a"]
+    assert without_bind(argv) == ["gunicorn", "-c", "/etc/g.py", "m:a"]
