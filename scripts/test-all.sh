@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: lint, unit tests, then every Molecule scenario. Each step runs even when an earlier
+# `make test`: lint, unit tests, every Molecule scenario, the demo (site.yml over SSH, twice) and
+# the bench smoke case. Each step runs even when an earlier
 # one failed, so one CI run shows everything that is wrong; exits non-zero if any step failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,8 @@ step lint scripts/lint.sh
 step unit pytest -q sample_app/tests tests/unit
 step docker-and-images make --no-print-directory images
 step molecule scripts/run-molecule.sh
+step demo scripts/demo.sh test
+step bench-smoke scripts/bench.sh --smoke
 echo "=== summary ($((SECONDS - start))s)"
 printf '%s\n' "${report[@]}"
 echo "$passed passed, $failed failed"
