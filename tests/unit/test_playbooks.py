@@ -79,3 +79,24 @@ def test_local_inventory_one_host_both_tiers() -> None:
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["app"]["hosts"] == data["web"]["hosts"] == ["demo"]
+
+
+def test_roles_resolve_by_plain_name_for_vendoring(tmp_path: Path) -> None:
+    """ansible.cfg's roles_path: a playbook outside the checkout finds roles/ by plain name."""
+    playbook = tmp_path / "vendored.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  roles: [app, gunicorn, tls, nginx]\n"
+    )
+    result = ansible("ansible-playbook", "--syntax-check", "-i", "localhost,", str(playbook))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_roles_resolve_by_fqcn_from_a_clone(tmp_path: Path) -> None:
+    """ansible.cfg's collections_path: collections/ links to the checkout as flaskstack.web."""
+    playbook = tmp_path / "fqcn.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  roles:\n"
+        + "".join(f"    - flaskstack.web.{r}\n" for r in ("app", "gunicorn", "tls", "nginx"))
+    )
+    result = ansible("ansible-playbook", "--syntax-check", "-i", "localhost,", str(playbook))
+    assert result.returncode == 0, result.stdout + result.stderr
