@@ -198,3 +198,12 @@ def test_good_input_passes_preflight(
     hosts = recap(result.stdout)
     assert set(hosts) == {"app1", "web1"}, output
     assert all(c["failed"] == 0 and c["changed"] == 0 for c in hosts.values()), output
+
+
+@pytest.mark.parametrize("role", ["app", "gunicorn", "nginx", "tls"])
+def test_every_role_has_a_validate_entry_point_with_the_main_options(role: str) -> None:
+    """include_role tasks_from: validate checks the arguments against the `validate` entry point."""
+    specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
+    entry_points = specs["argument_specs"]
+    assert entry_points["validate"]["options"] == entry_points["main"]["options"]
+    assert (ROOT / "roles" / role / "tasks" / "validate.yml").is_file()
