@@ -3,7 +3,10 @@
 the time limit or the request limit is reached; write counts and failures as JSON.
 
     load_loop.py URL OUT.json [--host H] [--threads 4] [--max-seconds 120] [--max-requests 20000]
-                 [--stop-file PATH] [--insecure]
+                 [--stop-file PATH] [--insecure] [--unix SOCKET]
+
+With --unix the requests go through that unix socket (the URL gives the path and Host). Latency
+of the answered requests is reported as p50/p99/max milliseconds.
 
 Every request opens a new connection: a reused keep-alive connection that the server closes
 while idle (as Nginx does on a graceful reload) fails in http.client where browsers would retry,
@@ -20,6 +23,7 @@ import contextlib
 import http.client
 import json
 import os
+import socket
 import ssl
 import threading
 import time
@@ -36,6 +40,7 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=20000)
     parser.add_argument("--stop-file", default=None)
     parser.add_argument("--insecure", action="store_true")
+    parser.add_argument("--unix", default=None, help="connect through this unix socket")
     args = parser.parse_args()
 
     url = urllib.parse.urlsplit(args.url)
@@ -47,9 +52,12 @@ def main() -> None:
     counts: collections.Counter[str] = collections.Counter()
     releases: collections.Counter[str] = collections.Counter()
     failures: list[str] = []
+    latencies: list[float] = []
     sent = 0
 
     def connect() -> http.client.HTTPConnection:
+        if args.unix:
+            return UnixHTTPConnection(args.unix)
         if url.scheme == "https":
             return http.client.HTTPSConnection(
                 url.hostname, url.port or 443, timeout=10, context=context
@@ -71,11 +79,13 @@ def main() -> None:
                     break
                 sent += 1
             conn = connect()
+            begin = time.monotonic()
             try:
                 conn.request("GET", path, headers={**headers, "Connection": "close"})
                 response = conn.getresponse()
                 body = response.read()
                 status = response.status
+                elapsed = time.monotonic() - begin
             except (OSError, http.client.HTTPException) as exc:
                 with lock:
                     counts["error"] += 1
@@ -85,6 +95,7 @@ def main() -> None:
                 conn.close()
             with lock:
                 counts[str(status)] += 1
+                latencies.append(elapsed)
                 if status != 200:
                     failures.append(f"{time.time():.3f} HTTP {status}")
                 else:
@@ -103,11 +114,37 @@ def main() -> None:
         "status": dict(counts),
         "failed": sum(n for k, n in counts.items() if k != "200"),
         "releases": dict(releases),
+        "latency_ms": percentiles(latencies),
         "first_failures": failures[:20],
     }
     with open(args.out, "w") as fh:
         json.dump(result, fh)
     print(json.dumps(result))
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP over a unix socket (Gunicorn's socket, without Nginx in front)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__("localhost", timeout=10)
+        self.socket_path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.socket_path)
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    """p50, p99 and max of latencies in seconds, as milliseconds (zeros when there are none)."""
+    if not values:
+        return {"p50": 0.0, "p99": 0.0, "max": 0.0}
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
+
+    return {"p50": at(0.50), "p99": at(0.99), "max": round(ordered[-1] * 1000, 1)}
 
 
 if __name__ == "__main__":
