@@ -3,10 +3,11 @@
 the time limit or the request limit is reached; write counts and failures as JSON.
 
     load_loop.py URL OUT.json [--host H] [--threads 4] [--max-seconds 120] [--max-requests 20000]
-                 [--stop-file PATH] [--insecure] [--unix SOCKET]
+                 [--stop-file PATH] [--insecure] [--unix SOCKET] [--interval SECONDS]
 
 With --unix the requests go through that unix socket (the URL gives the path and Host). Latency
-of the answered requests is reported as p50/p99/max milliseconds.
+of the answered requests is reported as p50/p99/max milliseconds. --interval makes each thread
+pause between requests, so that the loop leaves CPU to what it observes on a small machine.
 
 Every request opens a new connection: a reused keep-alive connection that the server closes
 while idle (as Nginx does on a graceful reload) fails in http.client where browsers would retry,
@@ -41,6 +42,7 @@ def main() -> None:
     parser.add_argument("--stop-file", default=None)
     parser.add_argument("--insecure", action="store_true")
     parser.add_argument("--unix", default=None, help="connect through this unix socket")
+    parser.add_argument("--interval", type=float, default=0.0, help="pause per thread (s)")
     args = parser.parse_args()
 
     url = urllib.parse.urlsplit(args.url)
@@ -78,6 +80,8 @@ def main() -> None:
                 if stop():
                     break
                 sent += 1
+            if args.interval > 0:
+                time.sleep(args.interval)
             conn = connect()
             begin = time.monotonic()
             try:
