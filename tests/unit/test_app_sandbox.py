@@ -12,6 +12,16 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "roles" / "gunicorn" / "templates" / "gunicorn.service.j2"
 APP_VARS = ROOT / "roles" / "app" / "vars" / "main.yml"
+APP_DEFAULTS = ROOT / "roles" / "app" / "defaults" / "main.yml"
+GUNICORN_DEFAULTS = ROOT / "roles" / "gunicorn" / "defaults" / "main.yml"
+WIRING = ROOT / "playbooks" / "vars" / "wiring.yml"
+
+# The unit's directives that take a gunicorn_* variable, and the app role's variable for each.
+TEMPLATED = {
+    "UMask": ("gunicorn_umask", "app_sandbox_umask"),
+    "RestrictAddressFamilies": ("gunicorn_address_families", "app_sandbox_address_families"),
+    "ReadWritePaths": ("gunicorn_read_write_paths", "app_sandbox_read_write_paths"),
+}
 
 
 def unit_sandbox() -> list[str]:
@@ -55,3 +65,27 @@ def test_literal_values_match() -> None:
     props = Counter(app_properties())
     differing = [d for d in unit_sandbox() if "{{" not in d and props[d] == 0]
     assert not differing, f"app__sandbox_properties differs from the gunicorn unit on {differing}"
+
+
+def test_templated_directives_use_the_app_roles_own_variables() -> None:
+    # Every directive the unit takes from a gunicorn_* variable takes the matching app_sandbox_*
+    # variable in the app role, so hooks see what the service sees once the two are wired.
+    templated = {key(d): d for d in unit_sandbox() if "{{" in d}
+    assert set(templated) == set(TEMPLATED), f"unit directives from variables: {sorted(templated)}"
+    props = {key(p): p for p in app_properties()}
+    for directive, (gunicorn_var, app_var) in TEMPLATED.items():
+        assert gunicorn_var in templated[directive], templated[directive]
+        assert app_var in props[directive], f"{directive}: {props[directive]} does not use {app_var}"
+
+
+def test_sandbox_defaults_agree_and_are_wired() -> None:
+    app = yaml.safe_load(APP_DEFAULTS.read_text())
+    gunicorn = yaml.safe_load(GUNICORN_DEFAULTS.read_text())
+    wiring = yaml.safe_load(WIRING.read_text())
+    for gunicorn_var, app_var in TEMPLATED.values():
+        assert app[app_var] == gunicorn[gunicorn_var], f"{app_var} and {gunicorn_var} defaults differ"
+        wired = wiring.get(app_var, "")
+        assert f"{gunicorn_var} | default(" in wired, f"wiring.yml does not set {app_var} from {gunicorn_var}"
+        # The wired fallback is the gunicorn role's default, written as a Jinja literal.
+        fallback = wired.split(f"{gunicorn_var} | default(", 1)[1].rsplit(")", 1)[0]
+        assert yaml.safe_load(fallback) == gunicorn[gunicorn_var], f"wiring.yml's fallback for {app_var}"
