@@ -222,6 +222,7 @@ def render_markdown(
             f"run it did {_fmt(ceiling.get('rps_measured'))} req/s, which depends on what else "
             "the machine was running.",
         ]
+    lines += render_deploy(meta.get("deploy"))
     lines += [
         "",
         "TLS rows count handshakes per second and Nginx CPU per handshake. Errors are socket "
@@ -229,6 +230,27 @@ def render_markdown(
         "",
     ]
     return "\n".join(lines)
+
+
+def render_deploy(deploy: Mapping[str, Any] | None) -> list[str]:
+    """The deploy section (bench/deploy.py) as a Markdown table."""
+    if not deploy:
+        return []
+    lines = [
+        "",
+        f"## Deployment: `{deploy.get('playbook', '?')}` on the same container",
+        "",
+        "Tasks run: ok + failed of the play recap (changed ones are among them).",
+        "",
+        "| Run | What | Wall s | Tasks run | Changed |",
+        "|---|---|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {step['name']} | {step['description']} | {_fmt(step['wall_s'], 1)} | "
+        f"{step['tasks_run']} | {step['changed']} |"
+        for step in deploy.get("steps", [])
+    ]
+    return lines
 
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
@@ -240,14 +262,16 @@ def plot(
     concurrencies: Sequence[int],
     path: Path,
     title: str,
+    deploy: Mapping[str, Any] | None = None,
 ) -> None:
-    """Four panels: dynamic req/s by concurrency, static, slow clients, CPU per request."""
+    """Five panels: dynamic req/s by concurrency, static, slow clients, CPU per request, and the
+    deploy section's run times."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
+    fig, axes = plt.subplots(2, 3, figsize=(19, 9))
     servers = ["dev", "gunicorn", "stack-http", "stack-https"]
 
     ax = axes[0][0]
@@ -323,6 +347,21 @@ def plot(
         "server CPU µs per request (median)",
         "CPU per dynamic request, c=16 (lower is better)",
     )
+
+    ax = axes[0][2]
+    steps = (deploy or {}).get("steps", [])
+    if steps:
+        names = [step["name"] for step in steps]
+        ax.bar(names, [step["wall_s"] for step in steps], color="#1f77b4")
+        for i, step in enumerate(steps):
+            label = f"{step['wall_s']:.0f} s\n{step['tasks_run']} tasks, {step['changed']} changed"
+            ax.annotate(label, (i, step["wall_s"]), ha="center", va="bottom", fontsize=8)
+        ax.set_ylabel("wall-clock seconds")
+        ax.set_title(f"{deploy.get('playbook', 'site.yml')} runs (lower is better)")
+        ax.margins(y=0.2)
+    else:
+        ax.set_visible(False)
+    axes[1][2].set_visible(False)
 
     fig.suptitle(title)
     fig.tight_layout()

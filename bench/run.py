@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
+from bench.deploy import STEP_NAMES
 from bench.wrk import WrkParseError, parse_wrk
 
 HERE = Path(__file__).resolve().parent
@@ -624,6 +625,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--slow-clients", type=int, default=200, help="slow connections (max 1000)")
     p.add_argument("--only", help="regex on case ids (e.g. 'dynamic/.*/c16')")
     p.add_argument("--smoke", action="store_true", help="one short case; check the outputs")
+    p.add_argument(
+        "--deploy", type=Path, help="deploy.json of bench/deploy.py, put into the report"
+    )
     args = p.parse_args(argv)
     if args.smoke:
         args.only = r"^dynamic/stack-https/c16$"
@@ -689,6 +693,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "smoke": args.smoke,
         "gunicorn": {**dep.config, "summary": dep.gunicorn_summary(), "argv": dep.argv},
         **versions(box, dep),
+        "deploy": json.loads(args.deploy.read_text()) if args.deploy else None,
     }
     print(
         f"bench: {len(cases)} case(s) x {cfg.repeats} round(s) of {cfg.duration:g} s; "
@@ -741,6 +746,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         CONCURRENCIES,
         png_path,
         f"flaskstack sample app, {meta['cpus']} CPU(s), medians of {cfg.repeats} round(s)",
+        meta["deploy"],
     )
 
     print("\n== ratios (medians)")
@@ -750,12 +756,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\nbench: wrote {json_path}, {md_path}, {png_path} in {meta['elapsed_s']} s")
 
     if args.smoke:
-        return smoke_check(summary, (json_path, md_path, png_path))
+        return smoke_check(summary, (json_path, md_path, png_path), meta["deploy"])
     return 0
 
 
-def smoke_check(summary: dict[str, dict[str, Any]], paths: Sequence[Path]) -> int:
+def smoke_check(
+    summary: dict[str, dict[str, Any]], paths: Sequence[Path], deploy: dict[str, Any] | None
+) -> int:
     problems = []
+    steps = [step["name"] for step in (deploy or {}).get("steps", [])]
+    if steps != list(STEP_NAMES):
+        problems.append(f"deploy section has steps {steps}, not {list(STEP_NAMES)}")
     for case_id, row in summary.items():
         if not row.get("rps"):
             problems.append(f"{case_id}: no requests/s")

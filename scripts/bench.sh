@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: deploy the stack with playbooks/site.yml into one throwaway systemd container,
-# then measure it side by side with Flask's development server, Gunicorn direct and the app
-# called in-process (bench/run.py). Results: results/bench/bench.{json,md,png}; ratios on stdout.
+# timing the first converge, a no-change re-run and a code-only redeploy (bench/deploy.py), then
+# measure it side by side with Flask's development server, Gunicorn direct and the app called
+# in-process (bench/run.py). Results: results/bench/bench.{json,md,png}; ratios on stdout.
 #
 #   scripts/bench.sh [--smoke] [--keep] [bench/run.py options...]
 #
@@ -57,6 +58,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+reused=0
 if [ -z "$(docker ps -q --filter "name=^${name}$")" ]; then
   docker rm -f "$name" >/dev/null 2>&1 || true
   say "starting $name from $image"
@@ -72,39 +74,31 @@ if [ -z "$(docker ps -q --filter "name=^${name}$")" ]; then
   done
 else
   say "reusing running container $name"
+  reused=1
 fi
 
 mkdir -p "$out"
-log="$out/deploy.log"
 
-# The sample app as a wheel, built from a copy so that sample_app/ gets no build output.
-dist="$PWD/.cache/bench/dist"
-rm -rf "$dist" .cache/bench/src
-mkdir -p "$dist" .cache/bench
-cp -r sample_app .cache/bench/src
-python -m pip wheel -q --disable-pip-version-check --no-deps .cache/bench/src -w "$dist" \
-  >.cache/bench/wheel.log 2>&1 || { cat .cache/bench/wheel.log >&2; exit 1; }
-BENCH_APP_PACKAGE=$(ls "$dist"/*.whl)
-export BENCH_APP_PACKAGE
+# Test-bed plumbing, not timed: controller_ca.yml only matters behind a TLS-intercepting proxy
+# (the container must reach PyPI).
+ansible-playbook -i bench/inventory.yml molecule/resources/controller_ca.yml >"$out/controller_ca.log" 2>&1 \
+  || { tail -n 40 "$out/controller_ca.log" >&2; exit 1; }
 
+# The deploy section: first converge, no-change re-run and code-only redeploy of site.yml, each
+# timed with its task counts (bench/deploy.py); the measurements below run on the redeployed stack.
 t=$SECONDS
-say "deploying: ansible-playbook -i bench/inventory.yml playbooks/site.yml (log: $log)"
-# controller_ca.yml only matters behind a TLS-intercepting proxy (the container must reach PyPI);
-# profile_tasks puts each task's time in the log.
-if ! ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks ansible-playbook -i bench/inventory.yml \
-    molecule/resources/controller_ca.yml playbooks/site.yml >"$log" 2>&1; then
-  echo "bench: deployment failed; last lines of $log:" >&2
-  tail -n 40 "$log" >&2
-  exit 1
-fi
-say "deployed in $((SECONDS - t))s"
+say "deploying: playbooks/site.yml three times (logs: $out/deploy-*.log)"
+deploy_args=()
+[ "$reused" = 1 ] && deploy_args+=(--reused)
+python -m bench.deploy --out "$out" "${deploy_args[@]}"
+say "deploy section done in $((SECONDS - t))s"
 
-# `make bench` must finish within 10 minutes: whatever the deployment left of BENCH_BUDGET
+# `make bench` must finish within 10 minutes: whatever the deploy section left of BENCH_BUDGET
 # (570 s) goes to the measurements (bench/run.py shortens cases, or drops a last round, to fit).
 if [ "$smoke" = 0 ]; then
   left=$(( ${BENCH_BUDGET:-570} - (SECONDS - start) ))
   [ "$left" -ge 150 ] || left=150
   run_args=(--budget "$left" "${run_args[@]}")
 fi
-python -m bench.run --container "$name" --out "$out" "${run_args[@]}"
+python -m bench.run --container "$name" --out "$out" --deploy "$out/deploy.json" "${run_args[@]}"
 say "done in $((SECONDS - start))s"

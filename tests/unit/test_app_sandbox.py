@@ -75,7 +75,9 @@ def test_templated_directives_use_the_app_roles_own_variables() -> None:
     props = {key(p): p for p in app_properties()}
     for directive, (gunicorn_var, app_var) in TEMPLATED.items():
         assert gunicorn_var in templated[directive], templated[directive]
-        assert app_var in props[directive], f"{directive}: {props[directive]} does not use {app_var}"
+        assert app_var in props[directive], (
+            f"{directive}: {props[directive]} does not use {app_var}"
+        )
 
 
 def test_sandbox_defaults_agree_and_are_wired() -> None:
@@ -83,9 +85,15 @@ def test_sandbox_defaults_agree_and_are_wired() -> None:
     gunicorn = yaml.safe_load(GUNICORN_DEFAULTS.read_text())
     wiring = yaml.safe_load(WIRING.read_text())
     for gunicorn_var, app_var in TEMPLATED.values():
-        assert app[app_var] == gunicorn[gunicorn_var], f"{app_var} and {gunicorn_var} defaults differ"
+        assert app[app_var] == gunicorn[gunicorn_var], (
+            f"{app_var} and {gunicorn_var} defaults differ"
+        )
         wired = wiring.get(app_var, "")
-        assert f"{gunicorn_var} | default(" in wired, f"wiring.yml does not set {app_var} from {gunicorn_var}"
+        assert f"{gunicorn_var} | default(" in wired, (
+            f"wiring.yml does not set {app_var} from {gunicorn_var}"
+        )
         # The wired fallback is the gunicorn role's default, written as a Jinja literal.
         fallback = wired.split(f"{gunicorn_var} | default(", 1)[1].rsplit(")", 1)[0]
-        assert yaml.safe_load(fallback) == gunicorn[gunicorn_var], f"wiring.yml's fallback for {app_var}"
+        assert yaml.safe_load(fallback) == gunicorn[gunicorn_var], (
+            f"wiring.yml's fallback for {app_var}"
+        )

@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench import report
+from bench import deploy, report
 from bench.run import Case, all_cases, without_bind
 from bench.wrk import WrkParseError, parse_wrk, to_ms
 
@@ -235,3 +235,46 @@ def test_case_ids_are_unique_and_cover_the_issue() -> None:
 def test_without_bind() -> None:
     argv = ["gunicorn", "-c", "/etc/g.py", "-b", "unix:/a", "--bind=x", "--bind", "y", "-bz", "m:a"]
     assert without_bind(argv) == ["gunicorn", "-c", "/etc/g.py", "m:a"]
+
+
+# --- the deploy section (bench/deploy.py) ----------------------------------------------------
+
+RECAP_TWO_HOSTS = """
+PLAY RECAP *********************************************************************
+flaskstack-bench : ok=93   changed=0    unreachable=0    failed=0    skipped=61   rescued=0
+other            : ok=7    changed=2    unreachable=0    failed=1    skipped=3    rescued=0
+"""
+
+
+def test_parse_recap_sums_the_hosts_of_the_last_recap() -> None:
+    text = (
+        "PLAY RECAP ***\nold : ok=1 changed=1 unreachable=0 failed=0 skipped=0\n" + RECAP_TWO_HOSTS
+    )
+    assert deploy.parse_recap(text) == {
+        "ok": 100,
+        "changed": 2,
+        "unreachable": 0,
+        "failed": 1,
+        "skipped": 64,
+    }
+
+
+def test_parse_recap_without_a_recap_is_an_error() -> None:
+    with pytest.raises(deploy.DeployError):
+        deploy.parse_recap("ERROR! the playbook could not be found")
+
+
+def test_deploy_section_renders_every_step() -> None:
+    steps = [
+        {"name": n, "description": d, "wall_s": w, "tasks_run": t, "changed": c, "skipped": 0}
+        for n, d, w, t, c in (
+            ("first", "first converge", 120.4, 150, 80),
+            ("no-change", "the same run again", 12.3, 93, 0),
+            ("redeploy", "code-only change", 40.0, 120, 12),
+        )
+    ]
+    text = "\n".join(report.render_deploy({"playbook": "playbooks/site.yml", "steps": steps}))
+    assert "| no-change | the same run again | 12.3 | 93 | 0 |" in text
+    rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ")]
+    assert rows[1:] == list(deploy.STEP_NAMES)
+    assert report.render_deploy(None) == []

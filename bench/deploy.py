@@ -1,0 +1,187 @@
+"""`make bench`'s deploy section: how the collection feels to an operator, as numbers.
+
+Runs playbooks/site.yml against the bench container three times, the way operators run it:
+
+    first     the first converge (a fresh container: nothing of the stack on it yet)
+    no-change the same run again (nothing to do: changed=0 expected)
+    redeploy  a code-only change: the sample app's wheel rebuilt with one changed file
+
+Each step reports its wall-clock seconds and, from the play recap, the tasks that ran on the
+host (ok + failed; `changed` is part of `ok`) and the changed ones. bench/run.py puts the result
+(deploy.json) into the JSON/Markdown/PNG report, so a slower day 2 shows up as a number.
+
+    python -m bench.deploy --out results/bench [--inventory bench/inventory.yml]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RECAP = re.compile(
+    r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+    r"\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)",
+    re.MULTILINE,
+)
+# The steps, in the order they run (bench/run.py checks a smoke run has all of them).
+STEP_NAMES = ("first", "no-change", "redeploy")
+# What the redeploy changes in the wheel: one line in the package, nothing else.
+CHANGED_FILE = Path("src/flaskstack_sample/__init__.py")
+
+
+class DeployError(RuntimeError):
+    """A playbook run of the deploy section failed."""
+
+
+@dataclass
+class Step:
+    name: str
+    description: str
+    wall_s: float
+    tasks_run: int
+    changed: int
+    skipped: int
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def parse_recap(text: str) -> dict[str, int]:
+    """Totals over the hosts of the last PLAY RECAP in an ansible-playbook output."""
+    recap = text.rsplit("PLAY RECAP", 1)[-1] if "PLAY RECAP" in text else ""
+    totals = {"ok": 0, "changed": 0, "unreachable": 0, "failed": 0, "skipped": 0}
+    hosts = 0
+    for match in RECAP.finditer(recap):
+        hosts += 1
+        for key in totals:
+            totals[key] += int(match[key])
+    if not hosts:
+        raise DeployError("no PLAY RECAP in the playbook's output")
+    return totals
+
+
+def build_wheel(src: Path, work: Path, marker: str | None) -> Path:
+    """The sample app as a wheel, built from a copy (sample_app/ gets no build output); with a
+    marker, the copy has one changed line: a code-only change."""
+    copy, dist = work / "src", work / "dist"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(src, copy, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
+    if marker:
+        with (copy / CHANGED_FILE).open("a") as fh:
+            fh.write(f"# {marker}\n")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--disable-pip-version-check",
+            "--no-deps",
+            str(copy),
+            "-w",
+            str(dist),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    (wheel,) = dist.glob("*.whl")
+    return wheel
+
+
+def run_playbook(
+    name: str, description: str, argv: Sequence[str], env: Mapping[str, str], log: Path
+) -> Step:
+    t = time.monotonic()
+    proc = subprocess.run(argv, env=dict(env), capture_output=True, text=True, check=False)
+    wall = time.monotonic() - t
+    log.write_text(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
+        raise DeployError(f"{name}: ansible-playbook exited {proc.returncode} (log {log}):\n{tail}")
+    recap = parse_recap(proc.stdout)
+    return Step(
+        name=name,
+        description=description,
+        wall_s=round(wall, 1),
+        tasks_run=recap["ok"] + recap["failed"],
+        changed=recap["changed"],
+        skipped=recap["skipped"],
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", type=Path, default=Path("results/bench"))
+    p.add_argument("--inventory", type=Path, default=ROOT / "bench" / "inventory.yml")
+    p.add_argument("--work", type=Path, default=ROOT / ".cache" / "bench")
+    p.add_argument(
+        "--reused", action="store_true", help="the container already ran the stack (--keep)"
+    )
+    args = p.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    src = ROOT / "sample_app"
+    wheels = {
+        "base": build_wheel(src, args.work / "base", None),
+        "changed": build_wheel(src, args.work / "changed", f"redeploy {time.time()}"),
+    }
+    playbook = [
+        "ansible-playbook",
+        "-i",
+        str(args.inventory),
+        str(ROOT / "playbooks" / "site.yml"),
+    ]
+    steps = zip(
+        STEP_NAMES,
+        (
+            "converge of a reused container" if args.reused else "first converge",
+            "the same run again",
+            "code-only change (one line of one file)",
+        ),
+        ("base", "base", "changed"),
+        strict=True,
+    )
+    results: list[Step] = []
+    for name, description, wheel in steps:
+        env = {**os.environ, "BENCH_APP_PACKAGE": str(wheels[wheel])}
+        step = run_playbook(name, description, playbook, env, args.out / f"deploy-{name}.log")
+        results.append(step)
+        print(
+            f"bench: deploy {name:<9} {step.wall_s:6.1f} s  {step.tasks_run:4d} tasks run, "
+            f"{step.changed} changed",
+            flush=True,
+        )
+    if results[1].changed:
+        print(f"bench: WARNING the no-change run changed {results[1].changed} task(s)", flush=True)
+    (args.out / "deploy.json").write_text(
+        json.dumps(
+            {
+                "playbook": "playbooks/site.yml",
+                "fresh": not args.reused,
+                "steps": [s.as_dict() for s in results],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (DeployError, subprocess.CalledProcessError) as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        sys.exit(1)
