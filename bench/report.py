@@ -27,6 +27,19 @@ COLORS = {
 }
 # Median fields of a case (absent ones are simply left out).
 METRICS = ("rps", "rps_measured", "p50_ms", "p99_ms", "errors", "cpu_us_per_req", "held")
+# Metrics whose spread over the runs is kept as <metric>_min and <metric>_max.
+SPREAD_METRICS = ("rps", "p99_ms")
+SERVERS = ["dev", "gunicorn", "stack-http", "stack-https"]
+# Past this many times the highest server value, the in-process ceiling leaves the plot's scale.
+CEILING_OFF_SCALE = 1.5
+# Headroom above the highest server value when the ceiling is off scale.
+HEADROOM = 1.25
+# Written as escapes: ruff (RUF001) takes the characters for look-alikes of "-" and "x".
+EN_DASH, TIMES = "\u2013", "\u00d7"
+BOUND_C = 64
+P99_VS_DEV = f"stack HTTPS p99 vs dev server p99, dynamic c={BOUND_C}"
+BOUND = f"bound on stack HTTPS vs dev server at c={BOUND_C}: cores {TIMES} dev CPU ÷ stack CPU"
+CPU_VS_INPROCESS = f"stack HTTPS CPU per request vs the app in-process, c={BOUND_C}"
 
 
 @dataclass(frozen=True)
@@ -41,20 +54,39 @@ class Ratio:
         return {"name": self.name, "value": self.value, "detail": self.detail}
 
 
+def _real(values: Iterable[float | int | None]) -> list[float]:
+    return [float(v) for v in values if v is not None and not math.isnan(float(v))]
+
+
 def median(values: Iterable[float | int | None]) -> float | None:
     """Median of the values that are real numbers; None when there are none."""
-    real = [float(v) for v in values if v is not None and not math.isnan(float(v))]
+    real = _real(values)
     return statistics.median(real) if real else None
 
 
+def spread(values: Iterable[float | int | None]) -> tuple[float | None, float | None]:
+    """(min, max) of the values that are real numbers; (None, None) when there are none."""
+    real = _real(values)
+    return (min(real), max(real)) if real else (None, None)
+
+
+def is_stall(run: Mapping[str, Any]) -> bool:
+    """A round with no answer: no requests per second, or no requests at all."""
+    return not run.get("rps") or run.get("requests") == 0
+
+
 def summarize(runs: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, dict[str, Any]]:
-    """Per case id: the median of every metric over its runs, and the number of runs."""
+    """Per case id: the median of every metric over its runs, the number of runs, the number of
+    stalled runs, and the min and max of req/s and p99 (a median alone hides a stalled round)."""
     summary: dict[str, dict[str, Any]] = {}
     for case_id, case_runs in runs.items():
         row: dict[str, Any] = {"runs": len(case_runs)}
         for metric in METRICS:
             if any(metric in r for r in case_runs):
                 row[metric] = median(r.get(metric) for r in case_runs)
+        row["stalls"] = sum(is_stall(r) for r in case_runs)
+        for metric in SPREAD_METRICS:
+            row[f"{metric}_min"], row[f"{metric}_max"] = spread(r.get(metric) for r in case_runs)
         summary[case_id] = row
     return summary
 
@@ -65,10 +97,49 @@ def _div(a: float | None, b: float | None) -> float | None:
     return a / b
 
 
+def stack_vs_dev(c: int) -> str:
+    """Name of the ratio of stack HTTPS req/s to dev server req/s at concurrency c."""
+    return f"stack HTTPS vs dev server, dynamic c={c} (req/s)"
+
+
+def bound_ratios(summary: Mapping[str, Mapping[str, Any]], cpus: int | None) -> list[Ratio]:
+    """At c=64: p99 of the stack vs the dev server, the physical bound on the stack-vs-dev
+    req/s ratio (the GIL holds the dev server to one core) and the stack's CPU per request
+    against the app's own."""
+
+    def metric(case_id: str, name: str) -> float | None:
+        return summary.get(case_id, {}).get(name)
+
+    stack, dev = f"dynamic/stack-https/c{BOUND_C}", f"dynamic/dev/c{BOUND_C}"
+    stack_cpu, dev_cpu = metric(stack, "cpu_us_per_req"), metric(dev, "cpu_us_per_req")
+    cpu_ratio = _div(dev_cpu, stack_cpu)
+    return [
+        Ratio(
+            P99_VS_DEV,
+            _div(metric(stack, "p99_ms"), metric(dev, "p99_ms")),
+            f"p99({stack}) ÷ p99({dev}) (below 1 = the stack answers faster)",
+        ),
+        Ratio(
+            BOUND,
+            None if cpus is None or cpu_ratio is None else cpus * cpu_ratio,
+            f"cpus {TIMES} cpu({dev}) ÷ cpu({stack}): the GIL holds the dev server to one core",
+        ),
+        Ratio(
+            CPU_VS_INPROCESS,
+            _div(stack_cpu, metric("ceiling/inprocess", "cpu_us_per_req")),
+            f"cpu({stack}) ÷ cpu(ceiling/inprocess)",
+        ),
+    ]
+
+
 def compute_ratios(
-    summary: Mapping[str, Mapping[str, Any]], concurrencies: Sequence[int]
+    summary: Mapping[str, Mapping[str, Any]],
+    concurrencies: Sequence[int],
+    *,
+    cpus: int | None = None,
 ) -> list[Ratio]:
-    """The ratios the issue asks for; a ratio whose cases did not run has value None."""
+    """The ratios the issue asks for; a ratio whose cases did not run has value None. `cpus`
+    (the cores of the bench machine) gives the bound at c=64."""
 
     def rps(case_id: str) -> float | None:
         return summary.get(case_id, {}).get("rps")
@@ -80,7 +151,7 @@ def compute_ratios(
     for c in concurrencies:
         ratios.append(
             Ratio(
-                f"stack HTTPS vs dev server, dynamic c={c} (req/s)",
+                stack_vs_dev(c),
                 _div(rps(f"dynamic/stack-https/c{c}"), rps(f"dynamic/dev/c{c}")),
                 f"dynamic/stack-https/c{c} ÷ dynamic/dev/c{c}",
             )
@@ -93,6 +164,8 @@ def compute_ratios(
                 f"dynamic/stack-https/c{c} ÷ dynamic/gunicorn/c{c}",
             )
         )
+    if BOUND_C in concurrencies:
+        ratios += bound_ratios(summary, cpus)
     ratios.append(
         Ratio(
             "Nginx static vs Flask static, 100 KB file (req/s)",
@@ -156,6 +229,29 @@ def _fmt(value: float | None, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _fmt_spread(row: Mapping[str, Any], metric: str, digits: int = 0) -> str:
+    """The median of a metric and its "(min-max)"; the median alone when the spread is unknown."""
+    text = _fmt(row.get(metric), digits)
+    low, high = row.get(f"{metric}_min"), row.get(f"{metric}_max")
+    if low is None or high is None:
+        return text
+    return f"{text} ({_fmt(low, digits)}{EN_DASH}{_fmt(high, digits)})"
+
+
+def bound_sentence(ratios: Sequence[Ratio], cpus: int | None) -> str | None:
+    """The measured stack-vs-dev ratio at c=64 next to its physical bound; None when a value
+    is missing."""
+    values = {r.name: r.value for r in ratios}
+    measured, bound = values.get(stack_vs_dev(BOUND_C)), values.get(BOUND)
+    share = _div(measured, bound)
+    if measured is None or bound is None or share is None or cpus is None:
+        return None
+    return (
+        f"At c={BOUND_C} the stack reached {measured:.1f}x the dev server; the {cpus}-core "
+        f"bound is {bound:.1f}x ({share:.0%} of it)."
+    )
+
+
 def describe_case(case_id: str) -> tuple[str, str]:
     """(server label, load description) for a case id such as dynamic/stack-https/c64."""
     parts = case_id.split("/")
@@ -182,8 +278,10 @@ def render_markdown(
         "",
         f"Run {meta.get('started', '?')} on {meta.get('cpus', '?')} CPU(s), "
         f"{meta.get('repeats', '?')} alternating rounds of {meta.get('duration_s', '?')} s per "
-        "case; medians. Server CPU is the CPU time of the serving processes (Nginx + Gunicorn "
-        "for the stack) divided by the requests they answered.",
+        f"case; medians, with the min{EN_DASH}max over the rounds in brackets. Server CPU is the "
+        "CPU time of the serving processes (Nginx + Gunicorn for the stack) and of "
+        "systemd-journald, which every server's log lines pass through, divided by the requests "
+        "they answered.",
         "",
         f"Stack: {meta.get('nginx_version', '?')}; Gunicorn "
         f"{meta.get('gunicorn', {}).get('summary', '?')}.",
@@ -196,22 +294,18 @@ def render_markdown(
     lines += [
         f"| {r.name} | {_fmt(r.value, 2)}{'x' if r.value is not None else ''} |" for r in ratios
     ]
+    sentence = bound_sentence(ratios, meta.get("cpus"))
+    if sentence:
+        lines += ["", sentence]
     lines += [
         "",
         "## Cases",
         "",
-        "| Case | Server | Load | req/s | p50 ms | p99 ms | errors | server CPU µs/req |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| Case | Server | Load | req/s | p50 ms | p99 ms | errors | stalled rounds "
+        "| server CPU µs/req |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for case_id, row in summary.items():
-        server, load = describe_case(case_id)
-        # wrk counts no error when a server never answers: say so instead of "0".
-        errors = "no answer" if row.get("rps") == 0 else _fmt(row.get("errors"))
-        lines.append(
-            f"| `{case_id}` | {server} | {load} | {_fmt(row.get('rps'))} | "
-            f"{_fmt(row.get('p50_ms'), 2)} | {_fmt(row.get('p99_ms'), 2)} | "
-            f"{errors} | {_fmt(row.get('cpu_us_per_req'))} |"
-        )
+    lines += [case_line(case_id, row) for case_id, row in summary.items()]
     ceiling = summary.get("ceiling/inprocess", {})
     if ceiling.get("rps_measured") is not None:
         lines += [
@@ -230,6 +324,19 @@ def render_markdown(
         "",
     ]
     return "\n".join(lines)
+
+
+def case_line(case_id: str, row: Mapping[str, Any]) -> str:
+    """One row of the cases table."""
+    server, load = describe_case(case_id)
+    # wrk counts no error when a server never answers: say so instead of "0".
+    errors = "no answer" if row.get("rps") == 0 else _fmt(row.get("errors"))
+    stalls = f"{row.get('stalls', '?')} of {row.get('runs', '?')}"
+    return (
+        f"| `{case_id}` | {server} | {load} | {_fmt_spread(row, 'rps')} | "
+        f"{_fmt(row.get('p50_ms'), 2)} | {_fmt_spread(row, 'p99_ms', 2)} | "
+        f"{errors} | {stalls} | {_fmt(row.get('cpu_us_per_req'))} |"
+    )
 
 
 def render_deploy(deploy: Mapping[str, Any] | None) -> list[str]:
@@ -257,48 +364,142 @@ def write_json(path: Path, data: Mapping[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
+DYNAMIC_TITLE = "Dynamic page"
+P99_TITLE = "p99 latency, dynamic page"
+
+
+@dataclass(frozen=True)
+class Series:
+    """One server's medians of a metric by concurrency, with the min and max of each."""
+
+    xs: list[int]
+    ys: list[float]
+    lows: list[float]
+    highs: list[float]
+
+    def yerr(self) -> list[list[float]]:
+        """Error bar lengths below and above each median (matplotlib's yerr)."""
+        return [
+            [max(y - lo, 0.0) for y, lo in zip(self.ys, self.lows, strict=True)],
+            [max(hi - y, 0.0) for y, hi in zip(self.ys, self.highs, strict=True)],
+        ]
+
+
+def series(
+    summary: Mapping[str, Mapping[str, Any]], server: str, concurrencies: Sequence[int], metric: str
+) -> Series:
+    """The dynamic-page series of a server; a missing min or max falls back to the median."""
+    points = Series([], [], [], [])
+    for c in concurrencies:
+        row = summary.get(f"dynamic/{server}/c{c}", {})
+        value = row.get(metric)
+        if value is None:
+            continue
+        low, high = row.get(f"{metric}_min"), row.get(f"{metric}_max")
+        points.xs.append(c)
+        points.ys.append(value)
+        points.lows.append(value if low is None else low)
+        points.highs.append(value if high is None else high)
+    return points
+
+
+def ceiling_off_scale(ceiling: float | None, server_top: float | None) -> bool:
+    """Whether the in-process ceiling is so far above the servers that it would squash them."""
+    if ceiling is None or not server_top:
+        return False
+    return ceiling > CEILING_OFF_SCALE * server_top
+
+
+def _plot_by_concurrency(
+    ax: Any, summary: Mapping[str, Mapping[str, Any]], concurrencies: Sequence[int], metric: str
+) -> float | None:
+    """Each server's medians with min-max error bars; the highest value drawn, None if none."""
+    top: float | None = None
+    for server in SERVERS:
+        points = series(summary, server, concurrencies, metric)
+        if not points.xs:
+            continue
+        ax.errorbar(
+            points.xs,
+            points.ys,
+            yerr=points.yerr(),
+            marker="o",
+            capsize=3,
+            label=SERVER_LABELS[server],
+            color=COLORS[server],
+        )
+        top = max(top or 0.0, *points.highs)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(concurrencies), [str(c) for c in concurrencies])
+    ax.set_xlabel("concurrent connections")
+    return top
+
+
+def _plot_dynamic(
+    ax: Any, summary: Mapping[str, Mapping[str, Any]], concurrencies: Sequence[int]
+) -> None:
+    """Dynamic req/s by concurrency; the in-process ceiling as a line, or as a note when it is
+    far above the servers (so that they do not sit at the bottom of the panel)."""
+    top = _plot_by_concurrency(ax, summary, concurrencies, "rps")
+    ceiling = summary.get("ceiling/inprocess", {}).get("rps")
+    off_scale = ceiling_off_scale(ceiling, top)
+    if off_scale and top is not None:
+        ax.set_ylim(0, HEADROOM * top)
+        # Top right: the medians there are at most 1/HEADROOM of the height. The legend goes top
+        # left, where the lowest concurrency's req/s are.
+        ax.text(
+            0.98,
+            0.97,
+            f"in-process ceiling: {ceiling:,.0f} req/s, off scale",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=8,
+            color=COLORS["inprocess"],
+        )
+    else:
+        if ceiling is not None:
+            ax.axhline(
+                ceiling,
+                linestyle="--",
+                color=COLORS["inprocess"],
+                label="in-process ceiling (cores / CPU per call)",
+            )
+        ax.set_ylim(bottom=0)
+    ax.set_ylabel(f"requests/s (median, bars: min{EN_DASH}max)")
+    ax.set_title(DYNAMIC_TITLE)
+    ax.legend(fontsize=8, loc="upper left" if off_scale else "best")
+
+
+def _plot_p99(
+    ax: Any, summary: Mapping[str, Mapping[str, Any]], concurrencies: Sequence[int]
+) -> None:
+    """p99 latency of the dynamic page by concurrency, log scale."""
+    if _plot_by_concurrency(ax, summary, concurrencies, "p99_ms") is None:
+        ax.set_visible(False)
+        return
+    ax.set_yscale("log")
+    ax.set_ylabel(f"p99 ms (median, bars: min{EN_DASH}max; lower is better)")
+    ax.set_title(P99_TITLE)
+    ax.legend(fontsize=8)
+
+
 def plot(
     summary: Mapping[str, Mapping[str, Any]],
     concurrencies: Sequence[int],
     path: Path,
     title: str,
     deploy: Mapping[str, Any] | None = None,
-) -> None:
-    """Five panels: dynamic req/s by concurrency, static, slow clients, CPU per request, and the
-    deploy section's run times."""
+) -> dict[str, tuple[float, float]]:
+    """Six panels: dynamic req/s and p99 by concurrency, static, slow clients, CPU per request,
+    and the deploy section's run times. Returns the y-limits of the drawn panels by title."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 3, figsize=(19, 9))
-    servers = ["dev", "gunicorn", "stack-http", "stack-https"]
-
-    ax = axes[0][0]
-    for server in servers:
-        xs, ys = [], []
-        for c in concurrencies:
-            value = summary.get(f"dynamic/{server}/c{c}", {}).get("rps")
-            if value is not None:
-                xs.append(c)
-                ys.append(value)
-        if xs:
-            ax.plot(xs, ys, marker="o", label=SERVER_LABELS[server], color=COLORS[server])
-    ceiling = summary.get("ceiling/inprocess", {}).get("rps")
-    if ceiling is not None:
-        ax.axhline(
-            ceiling,
-            linestyle="--",
-            color=COLORS["inprocess"],
-            label="in-process ceiling (cores / CPU per call)",
-        )
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(list(concurrencies), [str(c) for c in concurrencies])
-    ax.set_xlabel("concurrent connections")
-    ax.set_ylabel("requests/s (median)")
-    ax.set_title("Dynamic page")
-    ax.set_ylim(bottom=0)
-    ax.legend(fontsize=8)
+    _plot_dynamic(axes[0][0], summary, concurrencies)
 
     def bars(ax: Any, ids: list[tuple[str, str]], metric: str, ylabel: str, ttl: str) -> None:
         present = [(s, summary[i][metric]) for s, i in ids if summary.get(i, {}).get(metric)]
@@ -316,23 +517,23 @@ def plot(
 
     bars(
         axes[0][1],
-        [(s, f"static/{s}/c16") for s in servers],
+        [(s, f"static/{s}/c16") for s in SERVERS],
         "rps",
         "requests/s (median)",
         "100 KB static file, 16 connections",
     )
 
     ax = axes[1][0]
-    base = [summary.get(f"dynamic/{s}/c16", {}).get("rps") for s in servers]
-    slow = [summary.get(f"slow/{s}/c16", {}).get("rps") for s in servers]
+    base = [summary.get(f"dynamic/{s}/c16", {}).get("rps") for s in SERVERS]
+    slow = [summary.get(f"slow/{s}/c16", {}).get("rps") for s in SERVERS]
     if any(v is not None for v in slow):
-        xs = range(len(servers))
+        xs = range(len(SERVERS))
         ax.bar([x - 0.2 for x in xs], [v or 0 for v in base], 0.4, label="no slow clients")
         ax.bar([x + 0.2 for x in xs], [v or 0 for v in slow], 0.4, label="with slow clients")
         for x, v in zip(xs, slow, strict=True):
             if v == 0:
                 ax.annotate("no answer", (x + 0.2, 0), ha="center", va="bottom", fontsize=8)
-        ax.set_xticks(list(xs), [SERVER_LABELS[s].replace(" (", "\n(") for s in servers])
+        ax.set_xticks(list(xs), [SERVER_LABELS[s].replace(" (", "\n(") for s in SERVERS])
         ax.tick_params(axis="x", labelsize=8)
         ax.set_ylabel("requests/s (median)")
         ax.set_title("Dynamic page c=16 while slow clients hold connections")
@@ -342,7 +543,7 @@ def plot(
 
     bars(
         axes[1][1],
-        [(s, f"dynamic/{s}/c16") for s in servers] + [("inprocess", "ceiling/inprocess")],
+        [(s, f"dynamic/{s}/c16") for s in SERVERS] + [("inprocess", "ceiling/inprocess")],
         "cpu_us_per_req",
         "server CPU µs per request (median)",
         "CPU per dynamic request, c=16 (lower is better)",
@@ -361,12 +562,14 @@ def plot(
         ax.margins(y=0.2)
     else:
         ax.set_visible(False)
-    axes[1][2].set_visible(False)
+    _plot_p99(axes[1][2], summary, concurrencies)
 
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+    limits = {ax.get_title(): ax.get_ylim() for row in axes for ax in row if ax.get_visible()}
     plt.close(fig)
+    return limits
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -379,7 +582,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     data = json.loads(args.json_file.read_text())
     summary, meta = data["summary"], data["meta"]
     concurrencies = meta.get("concurrencies", [1, 16, 64, 256])
-    ratios = compute_ratios(summary, concurrencies)
+    ratios = compute_ratios(summary, concurrencies, cpus=meta.get("cpus"))
     out = args.json_file.parent
     (out / "bench.md").write_text(render_markdown(summary, ratios, meta))
     plot(
@@ -388,6 +591,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         out / "bench.png",
         f"flaskstack sample app, {meta.get('cpus', '?')} CPU(s), medians of "
         f"{meta.get('repeats', '?')} round(s)",
+        meta.get("deploy"),
     )
 
 

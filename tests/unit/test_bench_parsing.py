@@ -157,6 +157,11 @@ def test_summarize_takes_medians() -> None:
         "p99_ms": 20.0,
         "errors": 0,
         "cpu_us_per_req": 800.0,
+        "stalls": 0,
+        "rps_min": 900.0,
+        "rps_max": 1100.0,
+        "p99_ms_min": 10.0,
+        "p99_ms_max": 30.0,
     }
 
 
