@@ -17,6 +17,15 @@ WHOAMI_HEADERS = (
     "X-Forwarded-Host",
     "X-Real-IP",
     "User-Agent",
+    # Forwarded headers a proxy must not pass on from clients (the tests check they never arrive).
+    "X-Forwarded-Ssl",
+    "X-Forwarded-Protocol",
+    "X-Forwarded-Scheme",
+    "X-Url-Scheme",
+    "Front-End-Https",
+    "X-Forwarded-Port",
+    "X-Forwarded-Prefix",
+    "Forwarded",
 )
 DEFAULT_SLOW_MS = 100
 
