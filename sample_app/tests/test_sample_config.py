@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from flaskstack_sample import create_app
@@ -86,3 +88,21 @@ def test_invalid_slow_max(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("APP_SLOW_MAX_MS", value)
     with pytest.raises(ConfigError, match="APP_SLOW_MAX_MS"):
         create_app()
+
+
+def test_log_file_gets_the_start_and_every_request(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    log = tmp_path / "app.log"
+    monkeypatch.setenv("APP_LOG_FILE", str(log))
+    app = create_app({"SECRET_KEY": "k", "RELEASE": "r7", "TESTING": True})
+    app.test_client().get("/healthz?marker")
+    lines = log.read_text().splitlines()
+    assert "started release r7" in lines[0]
+    assert lines[-1].endswith("GET /healthz?marker 200")
+
+
+def test_no_log_file_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.delenv("APP_LOG_FILE", raising=False)
+    assert create_app().config["LOG_FILE"] == ""

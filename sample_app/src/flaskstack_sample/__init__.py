@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -53,6 +54,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     _register_error_handlers(app)
+    if settings.log_file:
+        _log_to_file(app, settings.log_file)
 
     @app.context_processor
     def inject_globals() -> dict[str, Any]:
@@ -62,6 +65,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         }
 
     return app
+
+
+def _log_to_file(app: Flask, path: str) -> None:
+    """Append a line to ``path`` at start and after every request (APP_LOG_FILE)."""
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(message)s"))
+    app.logger.addHandler(handler)
+    app.logger.setLevel(logging.INFO)
+    app.logger.info("started release %s", app.config["RELEASE"])
+
+    @app.after_request
+    def log_request(response: Response) -> Response:
+        app.logger.info("%s %s %s", request.method, request.full_path, response.status_code)
+        return response
 
 
 def _register_error_handlers(app: Flask) -> None:

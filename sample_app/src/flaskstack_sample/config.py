@@ -18,10 +18,13 @@ Environment variables:
 ``APP_SLOW_MAX_MS``
     Upper bound in milliseconds for ``/slow?ms=N`` (integer >= 0, default
     ``2000``).
+``APP_LOG_FILE``
+    A file the app appends a line to at start and for every request (unset or
+    empty: no file, the app logs nothing of its own).
 
 A mapping passed to :func:`load_settings` (and ``create_app``) overrides the
 environment, using the keys ``SECRET_KEY``, ``DEBUG``, ``PROXY_HOPS``,
-``RELEASE`` and ``SLOW_MAX_MS``.
+``RELEASE``, ``SLOW_MAX_MS`` and ``LOG_FILE``.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ ENV_NAMES: dict[str, str] = {
     "PROXY_HOPS": "APP_PROXY_HOPS",
     "RELEASE": "APP_RELEASE",
     "SLOW_MAX_MS": "APP_SLOW_MAX_MS",
+    "LOG_FILE": "APP_LOG_FILE",
 }
 
 
@@ -57,6 +61,7 @@ class Settings:
     proxy_hops: int = 0
     release: str = "dev"
     slow_max_ms: int = 2000
+    log_file: str = ""
 
     def as_flask_config(self) -> dict[str, Any]:
         """Return the settings as Flask config keys."""
@@ -66,6 +71,7 @@ class Settings:
             "PROXY_HOPS": self.proxy_hops,
             "RELEASE": self.release,
             "SLOW_MAX_MS": self.slow_max_ms,
+            "LOG_FILE": self.log_file,
         }
 
 
@@ -125,10 +131,12 @@ def load_settings(
     )
 
     release = get("RELEASE")
+    log_file = get("LOG_FILE")
     return Settings(
         secret_key=str(secret_key),
         debug=debug,
         proxy_hops=proxy_hops,
         release=str(release) if release else "dev",
         slow_max_ms=slow_max_ms,
+        log_file=str(log_file) if log_file else "",
     )
