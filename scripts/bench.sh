@@ -62,9 +62,10 @@ reused=0
 if [ -z "$(docker ps -q --filter "name=^${name}$")" ]; then
   docker rm -f "$name" >/dev/null 2>&1 || true
   say "starting $name from $image"
-  # The test bed's flags: systemd as PID 1 without --privileged.
+  # The test bed's flags: systemd as PID 1 without --privileged; NET_ADMIN for site.yml's
+  # firewall (nftables, in the container's own network namespace).
   docker run -d --name "$name" --hostname "$name" \
-    --cap-add SYS_ADMIN --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
+    --cap-add SYS_ADMIN --cap-add NET_ADMIN --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
     --tmpfs /run --tmpfs /run/lock \
     "$image" >/dev/null
   for _ in $(seq 1 60); do
