@@ -42,6 +42,23 @@ def test_argument_specs_match_defaults(role: Path) -> None:
 
 
 @pytest.mark.parametrize("role", ROLES, ids=role_ids())
+def test_every_entry_point_matches_the_defaults(role: Path) -> None:
+    # validate, acme, drain, run...: each option is a role default with the same default and a
+    # description; an entry point that takes main's options says so with one YAML anchor.
+    defaults = load(role / "defaults" / "main.yml")
+    specs_file = role / "meta" / "argument_specs.yml"
+    specs = load(specs_file)["argument_specs"]
+    for entry, spec in specs.items():
+        for name, option in (spec.get("options") or {}).items():
+            assert "description" in option, f"{role.name}/{entry}: {name} has no description"
+            if name in defaults:
+                assert option.get("default") == defaults[name], f"{role.name}/{entry}: {name}"
+    first = sorted(specs["main"]["options"])[0]
+    copies = specs_file.read_text().count(f"\n      {first}:\n")
+    assert copies == 1, f"{role.name}: main's options written out {copies} times (use an anchor)"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=role_ids())
 def test_variables_are_prefixed(role: Path) -> None:
     names = set(load(role / "defaults" / "main.yml"))
     vars_file = role / "vars" / "main.yml"
@@ -49,6 +66,17 @@ def test_variables_are_prefixed(role: Path) -> None:
         names |= set(load(vars_file))
     stray = sorted(n for n in names if not n.startswith(f"{role.name}_"))
     assert not stray, f"{role.name}: variables without the '{role.name}_' prefix: {stray}"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=role_ids())
+def test_role_vars_are_internal(role: Path) -> None:
+    # vars/ outranks the inventory: a public-looking name there would silently override a user's
+    # value of the same name. Everything in vars/ is internal: <role>__name.
+    vars_file = role / "vars" / "main.yml"
+    if not vars_file.is_file():
+        pytest.skip(f"{role.name} has no vars/main.yml")
+    public = sorted(n for n in load(vars_file) if not n.startswith(f"{role.name}__"))
+    assert not public, f"{role.name}: vars/main.yml holds public-looking names {public}"
 
 
 @pytest.mark.parametrize("role", ROLES, ids=role_ids())
