@@ -58,24 +58,20 @@ def test_every_entry_point_matches_the_defaults(role: Path) -> None:
     assert copies == 1, f"{role.name}: main's options written out {copies} times (use an anchor)"
 
 
+def names_without(names: set[str], prefix: str) -> list[str]:
+    return sorted(n for n in names if not n.startswith(prefix))
+
+
 @pytest.mark.parametrize("role", ROLES, ids=role_ids())
 def test_variables_are_prefixed(role: Path) -> None:
-    names = set(load(role / "defaults" / "main.yml"))
+    # Defaults are <role>_name; vars/ outranks the inventory, so a public-looking name there
+    # would silently override a user's value: everything in vars/ is internal, <role>__name.
+    defaults = set(load(role / "defaults" / "main.yml"))
     vars_file = role / "vars" / "main.yml"
-    if vars_file.is_file():
-        names |= set(load(vars_file))
-    stray = sorted(n for n in names if not n.startswith(f"{role.name}_"))
+    internal = set(load(vars_file)) if vars_file.is_file() else set()
+    stray = names_without(defaults, f"{role.name}_")
     assert not stray, f"{role.name}: variables without the '{role.name}_' prefix: {stray}"
-
-
-@pytest.mark.parametrize("role", ROLES, ids=role_ids())
-def test_role_vars_are_internal(role: Path) -> None:
-    # vars/ outranks the inventory: a public-looking name there would silently override a user's
-    # value of the same name. Everything in vars/ is internal: <role>__name.
-    vars_file = role / "vars" / "main.yml"
-    if not vars_file.is_file():
-        pytest.skip(f"{role.name} has no vars/main.yml")
-    public = sorted(n for n in load(vars_file) if not n.startswith(f"{role.name}__"))
+    public = names_without(internal, f"{role.name}__")
     assert not public, f"{role.name}: vars/main.yml holds public-looking names {public}"
 
 
