@@ -42,6 +42,8 @@ fi
 export BENCH_CONTAINER=$name  # bench/inventory.yml targets it
 
 say() { printf '\033[1mbench:\033[0m %s\n' "$*"; }
+# shellcheck source=scripts/systemd-container.sh
+. scripts/systemd-container.sh
 start=$SECONDS
 
 scripts/ensure-docker.sh
@@ -62,17 +64,8 @@ reused=0
 if [ -z "$(docker ps -q --filter "name=^${name}$")" ]; then
   docker rm -f "$name" >/dev/null 2>&1 || true
   say "starting $name from $image"
-  # The test bed's flags: systemd as PID 1 without --privileged; NET_ADMIN for site.yml's
-  # firewall (nftables, in the container's own network namespace).
-  docker run -d --name "$name" --hostname "$name" \
-    --cap-add SYS_ADMIN --cap-add NET_ADMIN --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
-    --tmpfs /run --tmpfs /run/lock \
-    "$image" >/dev/null
-  for _ in $(seq 1 60); do
-    state=$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)
-    case "$state" in running|degraded) break ;; esac
-    sleep 1
-  done
+  systemd_container_run "$name" "$name" "$image"
+  systemd_container_wait "$name" || say "systemd in $name is not up after 60 s; going on"
 else
   say "reusing running container $name"
   reused=1

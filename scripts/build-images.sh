@@ -6,7 +6,7 @@
 #
 # Tags: flaskstack/debian:<release>. An image that exists is kept unless --force is given.
 # Users who pull their own images instead set FLASKSTACK_IMAGE_DEBIAN12 / FLASKSTACK_IMAGE_DEBIAN13
-# (see molecule/config.yml); this script is then not needed.
+# (see .config/molecule/config.yml); this script is then not needed.
 set -euo pipefail
 
 force=0

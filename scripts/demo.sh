@@ -21,6 +21,8 @@ https_port=${DEMO_HTTPS_PORT:-8443}
 server_name=app.flaskstack.test
 
 say() { printf '\033[1mdemo:\033[0m %s\n' "$*"; }
+# shellcheck source=scripts/systemd-container.sh
+. scripts/systemd-container.sh
 
 up() {
   scripts/ensure-docker.sh
@@ -34,12 +36,8 @@ up() {
   if [ -z "$(docker ps -q --filter "name=^${name}$")" ]; then
     docker rm -f "$name" >/dev/null 2>&1 || true
     say "starting $name (ssh 127.0.0.1:$ssh_port, http :$http_port, https :$https_port)"
-    # NET_ADMIN: site.yml's firewall (nftables) runs in the container's own network namespace.
-    docker run -d --name "$name" --hostname demo \
-      --cap-add SYS_ADMIN --cap-add NET_ADMIN --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
-      --tmpfs /run --tmpfs /run/lock \
-      -p "127.0.0.1:$ssh_port:22" -p "127.0.0.1:$http_port:80" -p "127.0.0.1:$https_port:443" \
-      "$image" >/dev/null
+    systemd_container_run "$name" demo "$image" \
+      -p "127.0.0.1:$ssh_port:22" -p "127.0.0.1:$http_port:80" -p "127.0.0.1:$https_port:443"
   fi
   docker cp "$state/id_ed25519.pub" "$name:/root/.ssh/authorized_keys"
   docker exec "$name" chown root:root /root/.ssh/authorized_keys
