@@ -6,7 +6,8 @@ import json
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -97,39 +98,189 @@ def _div(a: float | None, b: float | None) -> float | None:
     return a / b
 
 
+STACK_VS_DEV = "stack HTTPS vs dev server, dynamic c={c} (req/s)"
+
+
+def with_c(text: str, c: int) -> str:
+    """A text of the ratio table with its `{c}` placeholders replaced by the concurrency c."""
+    return text.replace("{c}", str(c))
+
+
 def stack_vs_dev(c: int) -> str:
     """Name of the ratio of stack HTTPS req/s to dev server req/s at concurrency c."""
-    return f"stack HTTPS vs dev server, dynamic c={c} (req/s)"
+    return with_c(STACK_VS_DEV, c)
 
 
-def bound_ratios(summary: Mapping[str, Mapping[str, Any]], cpus: int | None) -> list[Ratio]:
-    """At c=64: p99 of the stack vs the dev server, the physical bound on the stack-vs-dev
-    req/s ratio (the GIL holds the dev server to one core) and the stack's CPU per request
-    against the app's own."""
+class Over(Enum):
+    """Which concurrencies a row of the ratio table gives ratios for."""
 
-    def metric(case_id: str, name: str) -> float | None:
-        return summary.get(case_id, {}).get(name)
+    ONE = "one ratio of two fixed cases"
+    EACH = "one ratio per concurrency, {c} in the name, case ids and detail replaced by it"
+    BEST = "one ratio whose numerator is the best value of its {c} case over the concurrencies"
 
-    stack, dev = f"dynamic/stack-https/c{BOUND_C}", f"dynamic/dev/c{BOUND_C}"
-    stack_cpu, dev_cpu = metric(stack, "cpu_us_per_req"), metric(dev, "cpu_us_per_req")
-    cpu_ratio = _div(dev_cpu, stack_cpu)
-    return [
-        Ratio(
-            P99_VS_DEV,
-            _div(metric(stack, "p99_ms"), metric(dev, "p99_ms")),
-            f"p99({stack}) ÷ p99({dev}) (below 1 = the stack answers faster)",
-        ),
-        Ratio(
-            BOUND,
-            None if cpus is None or cpu_ratio is None else cpus * cpu_ratio,
-            f"cpus {TIMES} cpu({dev}) ÷ cpu({stack}): the GIL holds the dev server to one core",
-        ),
-        Ratio(
-            CPU_VS_INPROCESS,
-            _div(stack_cpu, metric("ceiling/inprocess", "cpu_us_per_req")),
-            f"cpu({stack}) ÷ cpu(ceiling/inprocess)",
-        ),
-    ]
+
+@dataclass(frozen=True)
+class RatioSpec:
+    """A row of the ratio table: `metric` of the numerator case ÷ `metric` of the denominator
+    case. `only_at`: the ratio exists only when that concurrency runs; `times_cpus`: the quotient
+    is multiplied by the cores of the bench machine (None when they are unknown)."""
+
+    name: str
+    metric: str
+    numerator: str
+    denominator: str
+    detail: str
+    over: Over = Over.ONE
+    only_at: int | None = None
+    times_cpus: bool = False
+
+    def at(self, c: int) -> RatioSpec:
+        """This row at concurrency c: one ratio, with its placeholders replaced."""
+        return replace(
+            self,
+            name=with_c(self.name, c),
+            numerator=with_c(self.numerator, c),
+            denominator=with_c(self.denominator, c),
+            detail=with_c(self.detail, c),
+            over=Over.ONE,
+        )
+
+    def instances(self, concurrencies: Sequence[int]) -> list[RatioSpec]:
+        """The ratios this row gives for the concurrencies that ran, in their order."""
+        if self.only_at is not None and self.only_at not in concurrencies:
+            return []
+        if self.over is Over.EACH:
+            return [self.at(c) for c in concurrencies]
+        return [self]
+
+
+RPS, CPU_PER_REQ = "rps", "cpu_us_per_req"
+_STACK, _DEV = f"dynamic/stack-https/c{BOUND_C}", f"dynamic/dev/c{BOUND_C}"
+# The headline ratios, in the order of the report.
+RATIOS: tuple[RatioSpec, ...] = (
+    RatioSpec(
+        STACK_VS_DEV,
+        RPS,
+        "dynamic/stack-https/c{c}",
+        "dynamic/dev/c{c}",
+        "dynamic/stack-https/c{c} ÷ dynamic/dev/c{c}",
+        Over.EACH,
+    ),
+    RatioSpec(
+        "stack HTTPS vs Gunicorn direct, dynamic c={c} (req/s)",
+        RPS,
+        "dynamic/stack-https/c{c}",
+        "dynamic/gunicorn/c{c}",
+        "dynamic/stack-https/c{c} ÷ dynamic/gunicorn/c{c}",
+        Over.EACH,
+    ),
+    RatioSpec(
+        P99_VS_DEV,
+        "p99_ms",
+        _STACK,
+        _DEV,
+        f"p99({_STACK}) ÷ p99({_DEV}) (below 1 = the stack answers faster)",
+        only_at=BOUND_C,
+    ),
+    RatioSpec(
+        BOUND,
+        CPU_PER_REQ,
+        _DEV,
+        _STACK,
+        f"cpus {TIMES} cpu({_DEV}) ÷ cpu({_STACK}): the GIL holds the dev server to one core",
+        only_at=BOUND_C,
+        times_cpus=True,
+    ),
+    RatioSpec(
+        CPU_VS_INPROCESS,
+        CPU_PER_REQ,
+        _STACK,
+        "ceiling/inprocess",
+        f"cpu({_STACK}) ÷ cpu(ceiling/inprocess)",
+        only_at=BOUND_C,
+    ),
+    RatioSpec(
+        "Nginx static vs Flask static, 100 KB file (req/s)",
+        RPS,
+        "static/stack-https/c16",
+        "static/dev/c16",
+        "static/stack-https/c16 ÷ static/dev/c16",
+    ),
+    RatioSpec(
+        "Flask static vs Nginx static, 100 KB file (server CPU per request)",
+        CPU_PER_REQ,
+        "static/dev/c16",
+        "static/stack-https/c16",
+        "cpu(static/dev/c16) ÷ cpu(static/stack-https/c16)",
+    ),
+    *(
+        RatioSpec(
+            f"slow-client impact on {SERVER_LABELS[server]} (req/s kept)",
+            RPS,
+            f"slow/{server}/c16",
+            f"dynamic/{server}/c16",
+            f"slow/{server}/c16 ÷ dynamic/{server}/c16 (1.0 = unaffected)",
+        )
+        for server in SERVERS
+    ),
+    RatioSpec(
+        "deployed (best stack HTTPS) vs in-process ceiling (req/s)",
+        RPS,
+        "dynamic/stack-https/c{c}",
+        "ceiling/inprocess",
+        "max over c of dynamic/stack-https ÷ ceiling/inprocess",
+        Over.BEST,
+    ),
+    RatioSpec(
+        "in-process ceiling vs deployed HTTPS, c=16 (CPU per request)",
+        CPU_PER_REQ,
+        "ceiling/inprocess",
+        "dynamic/stack-https/c16",
+        "cpu(ceiling/inprocess) ÷ cpu(dynamic/stack-https/c16): the share of CPU the app uses",
+    ),
+    RatioSpec(
+        "TLS 1.2 resumed vs full handshakes (handshakes/s)",
+        RPS,
+        "tls/resumed",
+        "tls/full",
+        "tls/resumed ÷ tls/full (one client, so client cost is included)",
+    ),
+    RatioSpec(
+        "TLS 1.2 full vs resumed handshakes (Nginx CPU per handshake)",
+        CPU_PER_REQ,
+        "tls/full",
+        "tls/resumed",
+        "cpu(tls/full) ÷ cpu(tls/resumed)",
+    ),
+)
+
+
+def _metric(summary: Mapping[str, Mapping[str, Any]], case_id: str, name: str) -> float | None:
+    return summary.get(case_id, {}).get(name)
+
+
+def _numerator(
+    spec: RatioSpec, summary: Mapping[str, Mapping[str, Any]], concurrencies: Sequence[int]
+) -> float | None:
+    """The numerator of a row; for Over.BEST the highest value over the concurrencies."""
+    if spec.over is not Over.BEST:
+        return _metric(summary, spec.numerator, spec.metric)
+    values = (_metric(summary, with_c(spec.numerator, c), spec.metric) for c in concurrencies)
+    return max((v for v in values if v is not None), default=None)
+
+
+def evaluate(
+    spec: RatioSpec,
+    summary: Mapping[str, Mapping[str, Any]],
+    concurrencies: Sequence[int],
+    cpus: int | None,
+) -> Ratio:
+    """The ratio of one instance of a row; None when a case did not run or a value is missing."""
+    denominator = _metric(summary, spec.denominator, spec.metric)
+    value = _div(_numerator(spec, summary, concurrencies), denominator)
+    if spec.times_cpus:
+        value = None if cpus is None or value is None else cpus * value
+    return Ratio(spec.name, value, spec.detail)
 
 
 def compute_ratios(
@@ -138,89 +289,14 @@ def compute_ratios(
     *,
     cpus: int | None = None,
 ) -> list[Ratio]:
-    """The ratios the issue asks for; a ratio whose cases did not run has value None. `cpus`
-    (the cores of the bench machine) gives the bound at c=64."""
-
-    def rps(case_id: str) -> float | None:
-        return summary.get(case_id, {}).get("rps")
-
-    def cpu(case_id: str) -> float | None:
-        return summary.get(case_id, {}).get("cpu_us_per_req")
-
-    ratios: list[Ratio] = []
-    for c in concurrencies:
-        ratios.append(
-            Ratio(
-                stack_vs_dev(c),
-                _div(rps(f"dynamic/stack-https/c{c}"), rps(f"dynamic/dev/c{c}")),
-                f"dynamic/stack-https/c{c} ÷ dynamic/dev/c{c}",
-            )
-        )
-    for c in concurrencies:
-        ratios.append(
-            Ratio(
-                f"stack HTTPS vs Gunicorn direct, dynamic c={c} (req/s)",
-                _div(rps(f"dynamic/stack-https/c{c}"), rps(f"dynamic/gunicorn/c{c}")),
-                f"dynamic/stack-https/c{c} ÷ dynamic/gunicorn/c{c}",
-            )
-        )
-    if BOUND_C in concurrencies:
-        ratios += bound_ratios(summary, cpus)
-    ratios.append(
-        Ratio(
-            "Nginx static vs Flask static, 100 KB file (req/s)",
-            _div(rps("static/stack-https/c16"), rps("static/dev/c16")),
-            "static/stack-https/c16 ÷ static/dev/c16",
-        )
-    )
-    ratios.append(
-        Ratio(
-            "Flask static vs Nginx static, 100 KB file (server CPU per request)",
-            _div(cpu("static/dev/c16"), cpu("static/stack-https/c16")),
-            "cpu(static/dev/c16) ÷ cpu(static/stack-https/c16)",
-        )
-    )
-    for server in ("dev", "gunicorn", "stack-http", "stack-https"):
-        ratios.append(
-            Ratio(
-                f"slow-client impact on {SERVER_LABELS[server]} (req/s kept)",
-                _div(rps(f"slow/{server}/c16"), rps(f"dynamic/{server}/c16")),
-                f"slow/{server}/c16 ÷ dynamic/{server}/c16 (1.0 = unaffected)",
-            )
-        )
-    best_stack = max(
-        (v for c in concurrencies if (v := rps(f"dynamic/stack-https/c{c}")) is not None),
-        default=None,
-    )
-    ratios.append(
-        Ratio(
-            "deployed (best stack HTTPS) vs in-process ceiling (req/s)",
-            _div(best_stack, rps("ceiling/inprocess")),
-            "max over c of dynamic/stack-https ÷ ceiling/inprocess",
-        )
-    )
-    ratios.append(
-        Ratio(
-            "in-process ceiling vs deployed HTTPS, c=16 (CPU per request)",
-            _div(cpu("ceiling/inprocess"), cpu("dynamic/stack-https/c16")),
-            "cpu(ceiling/inprocess) ÷ cpu(dynamic/stack-https/c16): the share of CPU the app uses",
-        )
-    )
-    ratios.append(
-        Ratio(
-            "TLS 1.2 resumed vs full handshakes (handshakes/s)",
-            _div(rps("tls/resumed"), rps("tls/full")),
-            "tls/resumed ÷ tls/full (one client, so client cost is included)",
-        )
-    )
-    ratios.append(
-        Ratio(
-            "TLS 1.2 full vs resumed handshakes (Nginx CPU per handshake)",
-            _div(cpu("tls/full"), cpu("tls/resumed")),
-            "cpu(tls/full) ÷ cpu(tls/resumed)",
-        )
-    )
-    return ratios
+    """The ratios the issue asks for, one per instance of a row of RATIOS, in the table's order; a
+    ratio whose cases did not run has value None. `cpus` (the cores of the bench machine) gives
+    the bound at c=64."""
+    return [
+        evaluate(instance, summary, concurrencies, cpus)
+        for spec in RATIOS
+        for instance in spec.instances(concurrencies)
+    ]
 
 
 def _fmt(value: float | None, digits: int = 0) -> str:

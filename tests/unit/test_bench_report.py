@@ -90,6 +90,56 @@ def test_c64_ratios_only_when_c64_runs() -> None:
     assert not names & {P99, BOUND, CPU}
 
 
+def _names(spec: report.RatioSpec, concurrencies: tuple[int, ...]) -> list[str]:
+    """The ratio names a row of the table stands for, written out without RatioSpec.instances."""
+    if spec.only_at is not None and spec.only_at not in concurrencies:
+        return []
+    if spec.over is report.Over.EACH:
+        return [spec.name.replace("{c}", str(c)) for c in concurrencies]
+    return [spec.name]
+
+
+@pytest.mark.parametrize("concurrencies", [(1, 16, 64, 256), (16,), (256, 64), ()])
+def test_every_row_of_the_table_gives_one_ratio_per_concurrency(
+    concurrencies: tuple[int, ...],
+) -> None:
+    ratios = report.compute_ratios({}, concurrencies, cpus=2)
+    expected = [name for spec in report.RATIOS for name in _names(spec, concurrencies)]
+    assert [r.name for r in ratios] == expected
+    assert len(set(expected)) == len(expected)
+    # No case ran: every ratio is None, none is made up.
+    assert all(r.value is None for r in ratios)
+    assert not any("{c}" in r.name + r.detail for r in ratios)
+
+
+def test_the_table_drives_the_ratios(monkeypatch: pytest.MonkeyPatch) -> None:
+    table = (
+        report.RatioSpec(
+            "a vs b, c={c}", "rps", "a/c{c}", "b/c{c}", "a/c{c} ÷ b/c{c}", report.Over.EACH
+        ),
+        report.RatioSpec("best a vs d", "rps", "a/c{c}", "d", "max a ÷ d", report.Over.BEST),
+        report.RatioSpec("cores x", "cpu", "a/c2", "b/c2", "bound", only_at=2, times_cpus=True),
+    )
+    monkeypatch.setattr(report, "RATIOS", table)
+    summary = {
+        "a/c1": {"rps": 6.0},
+        "b/c1": {"rps": 3.0},
+        "a/c2": {"rps": 9.0, "cpu": 4.0},
+        "b/c2": {"cpu": 8.0},
+        "d": {"rps": 3.0},
+    }
+    assert report.compute_ratios(summary, (1, 2), cpus=4) == [
+        report.Ratio("a vs b, c=1", 2.0, "a/c1 ÷ b/c1"),
+        report.Ratio("a vs b, c=2", None, "a/c2 ÷ b/c2"),  # b/c2 has no req/s
+        report.Ratio("best a vs d", 3.0, "max a ÷ d"),
+        report.Ratio("cores x", 2.0, "bound"),
+    ]
+    assert report.compute_ratios(summary, (1,)) == [
+        report.Ratio("a vs b, c=1", 2.0, "a/c1 ÷ b/c1"),
+        report.Ratio("best a vs d", 2.0, "max a ÷ d"),
+    ]
+
+
 def test_markdown_puts_the_ratio_next_to_its_bound() -> None:
     summary = report.summarize(
         {
