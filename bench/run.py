@@ -580,7 +580,13 @@ def check_servers(box: Container, servers: dict[str, Server], needed: set[str]) 
                 )
 
 
-def versions(box: Container, dep: Deployment) -> dict[str, str]:
+def cores(nproc_output: str) -> int | None:
+    """The cores from `nproc`'s output, as a number (the report multiplies by it)."""
+    text = nproc_output.strip()
+    return int(text) if text.isdigit() else None
+
+
+def versions(box: Container, dep: Deployment) -> dict[str, Any]:
     nginx = box.sh("nginx -v 2>&1", check=False).strip()
     gunicorn = box.run(
         [f"{dep.venv_bin}/python", "-c", "import gunicorn; print(gunicorn.__version__)"],
@@ -601,7 +607,7 @@ def versions(box: Container, dep: Deployment) -> dict[str, str]:
         "gunicorn_version": gunicorn,
         "flask_version": flask,
         "wrk_version": wrk,
-        "cpus": cpus,
+        "cpus": cores(cpus),
     }
 
 

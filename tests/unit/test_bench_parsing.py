@@ -283,3 +283,18 @@ def test_deploy_section_renders_every_step() -> None:
     rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ")]
     assert rows[1:] == list(deploy.STEP_NAMES)
     assert report.render_deploy(None) == []
+
+
+def test_cores_is_a_number_the_report_can_multiply() -> None:
+    # nproc prints text; the c=64 bound is cores x a ratio (a string there crashed `make bench`).
+    from bench import report
+    from bench.run import cores
+
+    assert cores("2\n") == 2
+    assert cores("") is None
+    summary = {
+        "dynamic/dev/c64": {"rps": 1000.0, "cpu_us_per_req": 1100.0},
+        "dynamic/stack-https/c64": {"rps": 3000.0, "cpu_us_per_req": 600.0},
+    }
+    ratios = {r.name: r.value for r in report.compute_ratios(summary, (64,), cpus=cores("2"))}
+    assert ratios[report.BOUND] == 2 * 1100.0 / 600.0
