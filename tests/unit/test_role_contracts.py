@@ -3,6 +3,7 @@ handlers are named after the role, modules are called by FQCN."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,47 @@ def test_handlers_are_named_for_the_role(role: Path) -> None:
             else (handler.get("listen") or [])
         ):
             assert topic.startswith(f"{role.name} "), f"listen topic {topic!r} not namespaced"
+
+
+def names_set_by_tasks(role: Path) -> set[str]:
+    """Every name a role's tasks and handlers create: register, set_fact, task/block vars,
+    loop_var and index_var, in blocks, rescues and always sections too."""
+    names: set[str] = set()
+
+    def walk(tasks: list | None) -> None:
+        for task in tasks or []:
+            for section in ("block", "rescue", "always"):
+                walk(task.get(section))
+            if "register" in task:
+                names.add(task["register"])
+            facts = task.get("ansible.builtin.set_fact")
+            if isinstance(facts, dict):
+                names.update(k for k in facts if k != "cacheable")
+            names.update(task.get("vars") or {})
+            loop_control = task.get("loop_control") or {}
+            names.update(loop_control[k] for k in ("loop_var", "index_var") if k in loop_control)
+
+    for path in sorted([*(role / "tasks").glob("*.yml"), *(role / "handlers").glob("*.yml")]):
+        walk(load(path) or [])
+    return names
+
+
+@pytest.mark.parametrize("role", ROLES, ids=role_ids())
+def test_internal_names_are_double_prefixed(role: Path) -> None:
+    # Facts, registered results and task vars outrank the inventory: an internal one with a
+    # public-looking name (<role>_x) would silently replace a user's variable of that name. So
+    # they are <role>__x, except the facts a role hands to others, which its main entry point's
+    # description names and which are no role default.
+    defaults = set(load(role / "defaults" / "main.yml"))
+    main = load(role / "meta" / "argument_specs.yml")["argument_specs"]["main"]
+    documented = " ".join(main.get("description") or [])
+    names = names_set_by_tasks(role)
+    assert names, f"{role.name}: found no registered or set names (is the walk broken?)"
+    outputs = sorted(n for n in names if not n.startswith(f"{role.name}__"))
+    undocumented = [n for n in outputs if not re.search(rf"(?<![\w.]){n}(?!\w)", documented)]
+    assert not undocumented, (
+        f"{role.name}: tasks set {undocumented}: name them {role.name}__<name>, or document them "
+        "as facts the role sets in the main entry point's description"
+    )
+    shadowing = [n for n in outputs if n in defaults]
+    assert not shadowing, f"{role.name}: facts set under the name of a role default: {shadowing}"

@@ -2,7 +2,7 @@
 
 Usage: pack_source.py SOURCE_DIR ARCHIVE < files.json
 
-files.json is the JSON list of relative paths the role's manifest keeps (app_source_files), so the
+files.json is the JSON list of relative paths the role's manifest keeps (app__source_files), so the
 archive holds exactly what the release id was computed from. Entries are normalised: owner and
 group root (0), mode 0644 (0755 for files executable on the controller, and for directories),
 and one fixed mtime, so an archive depends only on the files' contents and names. One archive,
