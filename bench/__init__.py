@@ -1,1 +1,1 @@
-"""`make bench`: the driver (run.py), wrk parsing, reports, and the in-container agent."""
+"""`make bench`: the driver (run.py; container.py, servers.py), wrk parsing, reports, the agent."""

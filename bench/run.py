@@ -7,6 +7,9 @@ with the deployed worker settings bound to TCP; the in-process ceiling calls the
 network at all. Load comes from wrk (Debian's package) and from bench/agent.py, copied into the
 container. All traffic stays on the container's loopback interface.
 
+This module holds the cases, the measurement loop and the command line; bench/container.py the
+container and the agent protocol, bench/servers.py the deployment and the side servers.
+
     python -m bench.run --container flaskstack-bench [--smoke] [--only REGEX] ...
 """
 
@@ -17,155 +20,39 @@ import json
 import math
 import queue
 import re
-import shlex
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench import report
+from bench.container import AGENT, BenchError, Container, last_json, prepare_container
 from bench.deploy import STEP_NAMES
+from bench.servers import (
+    ENV_FILE,
+    Deployment,
+    Server,
+    check_servers,
+    discover,
+    server_table,
+    start_side_servers,
+    stop_side_servers,
+    versions,
+)
 from bench.wrk import WrkParseError, parse_wrk
 
-HERE = Path(__file__).resolve().parent
-AGENT = "/usr/local/lib/flaskstack-bench/agent.py"
-ENV_FILE = "/run/flaskstack-bench/env"
-DEV_UNIT = "flaskstack-bench-dev.service"
-GUNICORN_UNIT = "flaskstack-bench-gunicorn.service"
-# Every server's log lines pass through journald: its CPU time is counted for every server
-# (Gunicorn's access log alone cost it 36-56 µs per request).
-JOURNALD_UNIT = "systemd-journald.service"
-DEV_PORT = 5000
-GUNICORN_PORT = 8000
 CONCURRENCIES = (1, 16, 64, 256)
-# Environment of the deployed Gunicorn that belongs to systemd, not to the app.
-SYSTEMD_ENV = re.compile(
-    r"^(LISTEN_\w+|INVOCATION_ID|JOURNAL_STREAM|NOTIFY_SOCKET|MAINPID|MANAGERPID|"
-    r"SYSTEMD_\w+|RUNTIME_DIRECTORY|STATE_DIRECTORY|LOGS_DIRECTORY|CACHE_DIRECTORY|"
-    r"CONFIGURATION_DIRECTORY|CREDENTIALS_DIRECTORY|WATCHDOG_\w+)="
-)
+
+# Each case's runs, by case id.
+Runs = dict[str, list[dict[str, Any]]]
 
 
-class BenchError(RuntimeError):
-    """The bench cannot run (missing deployment, a server that does not answer, ...)."""
-
-
-# --- docker --------------------------------------------------------------------------------
-
-
-@dataclass
-class Container:
-    name: str
-    _session: subprocess.Popen[str] | None = None
-    _replies: queue.Queue[str] = field(default_factory=queue.Queue)
-
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        check: bool = True,
-        timeout: float = 120,
-        stdin: str | None = None,
-    ) -> str:
-        cmd = ["docker", "exec", *(["-i"] if stdin is not None else []), self.name, *argv]
-        proc = subprocess.run(
-            cmd, input=stdin, capture_output=True, text=True, timeout=timeout, check=False
-        )
-        if check and proc.returncode != 0:
-            raise BenchError(
-                f"`{shlex.join(argv)}` failed in {self.name} (rc {proc.returncode}):\n"
-                f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
-            )
-        return proc.stdout
-
-    def sh(self, script: str, *, check: bool = True, timeout: float = 120) -> str:
-        return self.run(["sh", "-c", script], check=check, timeout=timeout)
-
-    def agent(self, *args: str, python: str = "", timeout: float = 120) -> dict[str, Any]:
-        """Run an agent command: in the long-lived session, or with its own `docker exec`."""
-        if python:
-            return last_json(self.run([python, AGENT, *args], timeout=timeout))
-        session = self._open_session()
-        assert session.stdin is not None
-        session.stdin.write(json.dumps(list(args)) + "\n")
-        session.stdin.flush()
-        try:
-            reply = json.loads(self._replies.get(timeout=timeout))
-        except queue.Empty:
-            self.close()
-            raise BenchError(f"agent {args[0]} did not answer within {timeout:g} s") from None
-        if not reply["ok"]:
-            raise BenchError(f"agent {shlex.join(args)}: {reply['error']}\n{reply['stdout']}")
-        return last_json(reply["stdout"])
-
-    def _open_session(self) -> subprocess.Popen[str]:
-        if self._session is None or self._session.poll() is not None:
-            self._replies = queue.Queue()
-            self._session = subprocess.Popen(
-                ["docker", "exec", "-i", self.name, "python3", AGENT, "serve"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            replies, out = self._replies, self._session.stdout
-            assert out is not None
-
-            def pump() -> None:
-                for line in out:
-                    replies.put(line)
-
-            threading.Thread(target=pump, daemon=True).start()
-        return self._session
-
-    def close(self) -> None:
-        if self._session is not None:
-            if self._session.stdin is not None:
-                self._session.stdin.close()
-            try:
-                self._session.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._session.kill()
-            self._session = None
-
-    def popen_agent(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            ["docker", "exec", self.name, "python3", AGENT, *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-
-def last_json(text: str) -> dict[str, Any]:
-    """The JSON object on the last non-empty line of an agent's output."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
-        raise BenchError("agent printed nothing")
-    try:
-        data = json.loads(lines[-1])
-    except json.JSONDecodeError as exc:
-        raise BenchError(f"agent printed no JSON: {text[-500:]}") from exc
-    if not isinstance(data, dict):
-        raise BenchError(f"agent printed no JSON object: {lines[-1]}")
-    return data
-
-
-# --- the servers -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Server:
-    name: str
-    base_url: str  # what wrk connects to (the name resolves to 127.0.0.1 in the container)
-    host: str  # Host header and TLS server name
-    units: tuple[str, ...]  # systemd units whose CPU time is the server's
-    port: int
-    tls: bool = False
+# --- the cases -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -192,178 +79,6 @@ def all_cases() -> list[Case]:
     cases += [Case("tls", "stack-https", mode="full"), Case("tls", "stack-https", mode="resumed")]
     cases.append(Case("ceiling", "inprocess"))
     return cases
-
-
-@dataclass
-class Deployment:
-    """What site.yml deployed, read from the running gunicorn-<app> unit."""
-
-    unit: str
-    argv: list[str]
-    user: str
-    group: str
-    workdir: str
-    venv_bin: str
-    wsgi_app: str
-    config: dict[str, str] = field(default_factory=dict)
-
-    def gunicorn_summary(self) -> str:
-        c = self.config
-        text = f"{c.get('worker_class', '?')} x {c.get('workers', '?')}"
-        if c.get("worker_class") == "gthread":
-            text += f" ({c.get('threads', '?')} threads)"
-        return text + f", keepalive {c.get('keepalive', '?')} s"
-
-
-def discover(box: Container, app: str) -> Deployment:
-    unit = f"gunicorn-{app}.service"
-    props = {}
-    out = box.run(
-        ["systemctl", "show", unit, "-p", "MainPID,User,Group,WorkingDirectory,ExecStart"]
-    )
-    for line in out.splitlines():
-        key, _, value = line.partition("=")
-        props[key] = value
-    pid = props.get("MainPID", "0")
-    match = re.search(r"argv\[\]=(.*?) ; ", props.get("ExecStart", ""))
-    if pid in ("", "0") or not match:
-        raise BenchError(
-            f"{unit} is not running in the container: deploy the stack first (scripts/bench.sh)"
-        )
-    argv = shlex.split(match.group(1))
-    # `.../venv/bin/gunicorn ...` or `.../venv/bin/python -m gunicorn ...`
-    venv_bin = str(Path(argv[0]).parent)
-    # The deployed environment (SECRET_KEY and friends) goes into a root-only file, never argv.
-    environ = box.run(["cat", f"/proc/{pid}/environ"])
-    env_lines = [
-        f'{k}="{v}"'
-        for item in environ.split("\0")
-        if item and "=" in item and not SYSTEMD_ENV.match(item)
-        for k, v in [item.split("=", 1)]
-        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k)
-        and '"' not in v
-        and "\\" not in v
-        and "\n" not in v
-    ]
-    box.run(
-        ["sh", "-c", f"umask 077 && mkdir -p {Path(ENV_FILE).parent} && cat > {ENV_FILE}"],
-        stdin="\n".join(env_lines) + "\n",
-    )
-    config: dict[str, str] = {}
-    printed = box.run(
-        [
-            "sh",
-            "-c",
-            f"cd {shlex.quote(props.get('WorkingDirectory') or '/')} && "
-            f"{shlex.join(argv)} --print-config",
-        ],
-        check=False,
-    )
-    for line in printed.splitlines():
-        key, sep, value = line.partition("=")
-        if sep:
-            config[key.strip()] = value.strip()
-    # The app: from the config file (wsgi_app) or the command line, as Gunicorn itself does.
-    positional = [a for a in argv[1:] if not a.startswith("-") and ":" in a]
-    wsgi_app = config.get("wsgi_app", "None")
-    if wsgi_app == "None":
-        wsgi_app = positional[-1] if positional else "flaskstack_sample.wsgi:app"
-    return Deployment(
-        unit=unit,
-        argv=argv,
-        user=props.get("User") or "root",
-        group=props.get("Group") or "",
-        workdir=props.get("WorkingDirectory") or "/",
-        venv_bin=venv_bin,
-        wsgi_app=wsgi_app,
-        config={
-            k: config[k]
-            for k in ("worker_class", "workers", "threads", "keepalive", "bind")
-            if k in config
-        },
-    )
-
-
-def without_bind(argv: Sequence[str]) -> list[str]:
-    """argv with every -b/--bind option (and its value) removed."""
-    result: list[str] = []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-            continue
-        if arg in ("-b", "--bind"):
-            skip = True
-            continue
-        if arg.startswith("--bind=") or (arg.startswith("-b") and len(arg) > 2):
-            continue
-        result.append(arg)
-    return result
-
-
-def start_unit(box: Container, unit: str, dep: Deployment, argv: Sequence[str]) -> None:
-    box.run(["systemctl", "stop", unit], check=False)
-    box.run(["systemctl", "reset-failed", unit], check=False)
-    props = [
-        f"User={dep.user}",
-        f"WorkingDirectory={dep.workdir}",
-        f"EnvironmentFile={ENV_FILE}",
-        f"RuntimeDirectory={unit.removesuffix('.service')}",
-    ]
-    if dep.group:
-        props.append(f"Group={dep.group}")
-    box.run(
-        [
-            "systemd-run",
-            f"--unit={unit}",
-            "--collect",
-            "--quiet",
-            *(f"--property={p}" for p in props),
-            "--",
-            *argv,
-        ]
-    )
-
-
-def start_side_servers(box: Container, dep: Deployment, needed: set[str]) -> None:
-    if "gunicorn" in needed:
-        runtime = f"/run/{GUNICORN_UNIT.removesuffix('.service')}"
-        start_unit(
-            box,
-            GUNICORN_UNIT,
-            dep,
-            [
-                *without_bind(dep.argv),
-                "--bind",
-                f"127.0.0.1:{GUNICORN_PORT}",
-                "--no-control-socket",
-                "--pid",
-                f"{runtime}/gunicorn.pid",
-            ],
-        )
-    if "dev" in needed:
-        start_unit(
-            box,
-            DEV_UNIT,
-            dep,
-            [
-                f"{dep.venv_bin}/flask",
-                "--app",
-                dep.wsgi_app,
-                "run",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(DEV_PORT),
-                "--with-threads",
-                "--no-reload",
-                "--no-debugger",
-            ],
-        )
-
-
-def stop_side_servers(box: Container) -> None:
-    box.run(["systemctl", "stop", DEV_UNIT, GUNICORN_UNIT], check=False)
 
 
 # --- running cases ---------------------------------------------------------------------------
@@ -547,70 +262,6 @@ def progress(round_no: int, rounds: int, case: Case, row: dict[str, Any]) -> str
     return text
 
 
-# --- setup -----------------------------------------------------------------------------------
-
-
-def prepare_container(box: Container, hosts: Sequence[str]) -> None:
-    box.run(["mkdir", "-p", str(Path(AGENT).parent)])
-    subprocess.run(
-        ["docker", "cp", str(HERE / "agent.py"), f"{box.name}:{AGENT}"], check=True, timeout=60
-    )
-    box.sh(
-        "command -v wrk >/dev/null || { export DEBIAN_FRONTEND=noninteractive; "
-        "apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk >/dev/null; }",
-        timeout=300,
-    )
-    # The site names resolve to the loopback interface, inside the container only.
-    for host in hosts:
-        box.sh(f"getent hosts {host} >/dev/null || echo '127.0.0.1 {host}' >> /etc/hosts")
-
-
-def check_servers(box: Container, servers: dict[str, Server], needed: set[str]) -> None:
-    for name in sorted(needed):
-        server = servers[name]
-        wait = box.agent("wait", server.base_url + "/healthz", "--host", server.host)
-        if not wait.get("ready"):
-            raise BenchError(f"{name} does not answer at {server.base_url}: {wait}")
-        for path in ("/", "/static/large.bin"):
-            probe = box.agent("probe", server.base_url + path, "--host", server.host)
-            if probe["status"] != 200:
-                raise BenchError(
-                    f"{name}: GET {path} answered {probe['status']}, not 200 "
-                    f"(a redirect would make wrk count 3xx as success)"
-                )
-
-
-def cores(nproc_output: str) -> int | None:
-    """The cores from `nproc`'s output, as a number (the report multiplies by it)."""
-    text = nproc_output.strip()
-    return int(text) if text.isdigit() else None
-
-
-def versions(box: Container, dep: Deployment) -> dict[str, Any]:
-    nginx = box.sh("nginx -v 2>&1", check=False).strip()
-    gunicorn = box.run(
-        [f"{dep.venv_bin}/python", "-c", "import gunicorn; print(gunicorn.__version__)"],
-        check=False,
-    ).strip()
-    flask = box.run(
-        [
-            f"{dep.venv_bin}/python",
-            "-c",
-            "import importlib.metadata as m; print(m.version('flask'))",
-        ],
-        check=False,
-    ).strip()
-    wrk = box.sh("wrk -v 2>&1 | head -n1", check=False).strip()
-    cpus = box.run(["nproc"], check=False).strip()
-    return {
-        "nginx_version": nginx,
-        "gunicorn_version": gunicorn,
-        "flask_version": flask,
-        "wrk_version": wrk,
-        "cpus": cores(cpus),
-    }
-
-
 # --- main ------------------------------------------------------------------------------------
 
 
@@ -650,14 +301,30 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    started = datetime.now(UTC)
-    t0 = time.monotonic()
-    box = Container(args.container)
+    started, t0 = datetime.now(UTC), time.monotonic()
+    cases = select_cases(args.only)
+    cfg = plan_settings(args, cases)
+    box = set_up_container(args)
+    dep = discover(box, args.app)
+    meta = describe_run(args, started, cfg, box, dep)
+    announce(cases, cfg, meta, dep)
+    servers = server_table(args.app, args.http_host, args.https_host)
+    runs, stopped_early = run_rounds(box, cases, servers, dep, cfg, t0, args.budget)
+    meta["stopped_early"] = stopped_early
+    summary, paths = write_report(args.out, runs, meta, cfg, t0)
+    return smoke_check(summary, paths, meta["deploy"]) if args.smoke else 0
+
+
+def select_cases(only: str | None) -> list[Case]:
     cases = all_cases()
-    if args.only:
-        cases = [c for c in cases if re.search(args.only, c.id)]
+    if only:
+        cases = [c for c in cases if re.search(only, c.id)]
     if not cases:
-        raise BenchError(f"--only {args.only!r} matches no case")
+        raise BenchError(f"--only {only!r} matches no case")
+    return cases
+
+
+def plan_settings(args: argparse.Namespace, cases: Sequence[Case]) -> Settings:
     cfg = Settings(
         duration=args.duration,
         repeats=args.repeats,
@@ -666,35 +333,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.budget:
         cfg.duration = cfg.handshake_seconds = fit_duration(cases, cfg, args.budget)
-    stack_units = (f"gunicorn-{args.app}.service", "nginx.service", JOURNALD_UNIT)
-    servers = {
-        "dev": Server(
-            "dev", f"http://127.0.0.1:{DEV_PORT}", "127.0.0.1", (DEV_UNIT, JOURNALD_UNIT), DEV_PORT
-        ),
-        "gunicorn": Server(
-            "gunicorn",
-            f"http://127.0.0.1:{GUNICORN_PORT}",
-            "127.0.0.1",
-            (GUNICORN_UNIT, JOURNALD_UNIT),
-            GUNICORN_PORT,
-        ),
-        "stack-http": Server(
-            "stack-http", f"http://{args.http_host}:80", args.http_host, stack_units, 80
-        ),
-        "stack-https": Server(
-            "stack-https",
-            f"https://{args.https_host}:443",
-            args.https_host,
-            stack_units,
-            443,
-            tls=True,
-        ),
-    }
-    needed = {c.server for c in cases if c.server in servers}
+    return cfg
 
+
+def set_up_container(args: argparse.Namespace) -> Container:
+    box = Container(args.container)
     prepare_container(box, (args.https_host, args.http_host))
-    dep = discover(box, args.app)
-    meta: dict[str, Any] = {
+    return box
+
+
+def describe_run(
+    args: argparse.Namespace, started: datetime, cfg: Settings, box: Container, dep: Deployment
+) -> dict[str, Any]:
+    return {
         "started": started.isoformat(timespec="seconds"),
         "container": args.container,
         "duration_s": cfg.duration,
@@ -706,47 +357,81 @@ def main(argv: Sequence[str] | None = None) -> int:
         **versions(box, dep),
         "deploy": json.loads(args.deploy.read_text()) if args.deploy else None,
     }
+
+
+def announce(cases: Sequence[Case], cfg: Settings, meta: dict[str, Any], dep: Deployment) -> None:
     print(
         f"bench: {len(cases)} case(s) x {cfg.repeats} round(s) of {cfg.duration:g} s; "
         f"{meta['nginx_version']}, Gunicorn {meta['gunicorn_version']} "
         f"({dep.gunicorn_summary()}), {meta['cpus']} CPU(s)",
         flush=True,
     )
-    runs: dict[str, list[dict[str, Any]]] = {c.id: [] for c in cases}
-    deadline = t0 + args.budget - REPORT_SECONDS if args.budget else math.inf
-    meta["stopped_early"] = False
+
+
+def run_rounds(
+    box: Container,
+    cases: Sequence[Case],
+    servers: dict[str, Server],
+    dep: Deployment,
+    cfg: Settings,
+    t0: float,
+    budget: float | None,
+) -> tuple[Runs, bool]:
+    """Every case, round after round, with the side servers up: the runs, and if cut short."""
+    runs: Runs = {c.id: [] for c in cases}
+    deadline = t0 + budget - REPORT_SECONDS if budget else math.inf
+    needed = {c.server for c in cases if c.server in servers}
     try:
         start_side_servers(box, dep, needed)
         check_servers(box, servers, needed)
         for r in range(cfg.repeats):
             # Alternate the order between rounds so drift on a shared machine hits every case.
             order = cases if r % 2 == 0 else list(reversed(cases))
-            for case in order:
-                if time.monotonic() + case_seconds(case, cfg) > deadline:
-                    meta["stopped_early"] = True
-                    break
-                t = time.monotonic()
-                row = run_case(box, case, servers, dep, cfg)
-                row["wall_s"] = round(time.monotonic() - t, 2)
-                runs[case.id].append(row)
-                print(progress(r + 1, cfg.repeats, case, row), flush=True)
-                time.sleep(cfg.settle)
-            if meta["stopped_early"]:
+            if not run_round(box, order, r + 1, servers, dep, cfg, deadline, runs):
                 print(
                     f"bench: WARNING stopped in round {r + 1} of {cfg.repeats} to stay within "
-                    f"--budget {args.budget:g} s; medians are over fewer runs",
+                    f"--budget {budget:g} s; medians are over fewer runs",
                     flush=True,
                 )
-                break
+                return runs, True
     finally:
         stop_side_servers(box)
         box.close()
+    return runs, False
 
+
+def run_round(
+    box: Container,
+    order: Sequence[Case],
+    round_no: int,
+    servers: dict[str, Server],
+    dep: Deployment,
+    cfg: Settings,
+    deadline: float,
+    runs: Runs,
+) -> bool:
+    """One run of each case into runs; False if the deadline came first."""
+    for case in order:
+        if time.monotonic() + case_seconds(case, cfg) > deadline:
+            return False
+        t = time.monotonic()
+        row = run_case(box, case, servers, dep, cfg)
+        row["wall_s"] = round(time.monotonic() - t, 2)
+        runs[case.id].append(row)
+        print(progress(round_no, cfg.repeats, case, row), flush=True)
+        time.sleep(cfg.settle)
+    return True
+
+
+def write_report(
+    out: Path, runs: Runs, meta: dict[str, Any], cfg: Settings, t0: float
+) -> tuple[dict[str, dict[str, Any]], tuple[Path, Path, Path]]:
+    """bench.json, bench.md and bench.png in out, the ratios on stdout: the summary, the paths."""
     summary = report.summarize(runs)
     ratios = report.compute_ratios(summary, CONCURRENCIES, cpus=meta.get("cpus"))
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
-    args.out.mkdir(parents=True, exist_ok=True)
-    json_path, md_path, png_path = (args.out / f"bench.{ext}" for ext in ("json", "md", "png"))
+    out.mkdir(parents=True, exist_ok=True)
+    json_path, md_path, png_path = (out / f"bench.{ext}" for ext in ("json", "md", "png"))
     report.write_json(
         json_path,
         {"meta": meta, "summary": summary, "ratios": [r.as_dict() for r in ratios], "runs": runs},
@@ -765,10 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ratio.value is not None:
             print(f"  {ratio.value:8.2f}x  {ratio.name}")
     print(f"\nbench: wrote {json_path}, {md_path}, {png_path} in {meta['elapsed_s']} s")
-
-    if args.smoke:
-        return smoke_check(summary, (json_path, md_path, png_path), meta["deploy"])
-    return 0
+    return summary, (json_path, md_path, png_path)
 
 
 def smoke_check(

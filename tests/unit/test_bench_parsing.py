@@ -14,7 +14,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench import deploy, report
-from bench.run import Case, all_cases, without_bind
+from bench.run import Case, all_cases
+from bench.servers import without_bind
 from bench.wrk import WrkParseError, parse_wrk, to_ms
 
 WRK_OK = """\
@@ -288,7 +289,7 @@ def test_deploy_section_renders_every_step() -> None:
 def test_cores_is_a_number_the_report_can_multiply() -> None:
     # nproc prints text; the c=64 bound is cores x a ratio (a string there crashed `make bench`).
     from bench import report
-    from bench.run import cores
+    from bench.servers import cores
 
     assert cores("2\n") == 2
     assert cores("") is None

@@ -1,0 +1,308 @@
+"""The servers under test: the deployed stack as site.yml left it, and the side servers next to it.
+
+The deployed Gunicorn is read from its running gunicorn-<app> unit (command, user, working
+directory, environment, effective config). Flask's development server and a second Gunicorn with
+the deployed settings bound to TCP run as transient systemd units with the same user, working
+directory and environment. Not bench/deploy.py, which times the deployment itself.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.container import BenchError, Container
+
+ENV_FILE = "/run/flaskstack-bench/env"
+DEV_UNIT = "flaskstack-bench-dev.service"
+GUNICORN_UNIT = "flaskstack-bench-gunicorn.service"
+# Every server's log lines pass through journald: its CPU time is counted for every server
+# (Gunicorn's access log alone cost it 36-56 µs per request).
+JOURNALD_UNIT = "systemd-journald.service"
+DEV_PORT = 5000
+GUNICORN_PORT = 8000
+# Environment of the deployed Gunicorn that belongs to systemd, not to the app.
+SYSTEMD_ENV = re.compile(
+    r"^(LISTEN_\w+|INVOCATION_ID|JOURNAL_STREAM|NOTIFY_SOCKET|MAINPID|MANAGERPID|"
+    r"SYSTEMD_\w+|RUNTIME_DIRECTORY|STATE_DIRECTORY|LOGS_DIRECTORY|CACHE_DIRECTORY|"
+    r"CONFIGURATION_DIRECTORY|CREDENTIALS_DIRECTORY|WATCHDOG_\w+)="
+)
+# The deployed Gunicorn settings the report shows.
+REPORTED_CONFIG = ("worker_class", "workers", "threads", "keepalive", "bind")
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    base_url: str  # what wrk connects to (the name resolves to 127.0.0.1 in the container)
+    host: str  # Host header and TLS server name
+    units: tuple[str, ...]  # systemd units whose CPU time is the server's
+    port: int
+    tls: bool = False
+
+
+def server_table(app: str, http_host: str, https_host: str) -> dict[str, Server]:
+    stack_units = (f"gunicorn-{app}.service", "nginx.service", JOURNALD_UNIT)
+    return {
+        "dev": Server(
+            "dev", f"http://127.0.0.1:{DEV_PORT}", "127.0.0.1", (DEV_UNIT, JOURNALD_UNIT), DEV_PORT
+        ),
+        "gunicorn": Server(
+            "gunicorn",
+            f"http://127.0.0.1:{GUNICORN_PORT}",
+            "127.0.0.1",
+            (GUNICORN_UNIT, JOURNALD_UNIT),
+            GUNICORN_PORT,
+        ),
+        "stack-http": Server("stack-http", f"http://{http_host}:80", http_host, stack_units, 80),
+        "stack-https": Server(
+            "stack-https", f"https://{https_host}:443", https_host, stack_units, 443, tls=True
+        ),
+    }
+
+
+# --- the deployment --------------------------------------------------------------------------
+
+
+@dataclass
+class Deployment:
+    """What site.yml deployed, read from the running gunicorn-<app> unit."""
+
+    unit: str
+    argv: list[str]
+    user: str
+    group: str
+    workdir: str
+    venv_bin: str
+    wsgi_app: str
+    config: dict[str, str] = field(default_factory=dict)
+
+    def gunicorn_summary(self) -> str:
+        c = self.config
+        text = f"{c.get('worker_class', '?')} x {c.get('workers', '?')}"
+        if c.get("worker_class") == "gthread":
+            text += f" ({c.get('threads', '?')} threads)"
+        return text + f", keepalive {c.get('keepalive', '?')} s"
+
+
+def discover(box: Container, app: str) -> Deployment:
+    unit = f"gunicorn-{app}.service"
+    props = unit_properties(box, unit)
+    pid, argv = running_command(unit, props)
+    write_env_file(box, pid)
+    workdir = props.get("WorkingDirectory") or "/"
+    config = gunicorn_config(box, argv, workdir)
+    return Deployment(
+        unit=unit,
+        argv=argv,
+        user=props.get("User") or "root",
+        group=props.get("Group") or "",
+        workdir=workdir,
+        # `.../venv/bin/gunicorn ...` or `.../venv/bin/python -m gunicorn ...`
+        venv_bin=str(Path(argv[0]).parent),
+        wsgi_app=find_wsgi_app(argv, config),
+        config={k: config[k] for k in REPORTED_CONFIG if k in config},
+    )
+
+
+def unit_properties(box: Container, unit: str) -> dict[str, str]:
+    out = box.run(
+        ["systemctl", "show", unit, "-p", "MainPID,User,Group,WorkingDirectory,ExecStart"]
+    )
+    props = {}
+    for line in out.splitlines():
+        key, _, value = line.partition("=")
+        props[key] = value
+    return props
+
+
+def running_command(unit: str, props: Mapping[str, str]) -> tuple[str, list[str]]:
+    """The main PID and the ExecStart argv of a running unit."""
+    pid = props.get("MainPID", "0")
+    match = re.search(r"argv\[\]=(.*?) ; ", props.get("ExecStart", ""))
+    if pid in ("", "0") or not match:
+        raise BenchError(
+            f"{unit} is not running in the container: deploy the stack first (scripts/bench.sh)"
+        )
+    return pid, shlex.split(match.group(1))
+
+
+def env_file_lines(environ: str) -> list[str]:
+    """The app's part of a /proc/PID/environ as KEY="value" lines (what a unit can read)."""
+    return [
+        f'{k}="{v}"'
+        for item in environ.split("\0")
+        if item and "=" in item and not SYSTEMD_ENV.match(item)
+        for k, v in [item.split("=", 1)]
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k)
+        and '"' not in v
+        and "\\" not in v
+        and "\n" not in v
+    ]
+
+
+def write_env_file(box: Container, pid: str) -> None:
+    # The deployed environment (SECRET_KEY and friends) goes into a root-only file, never argv.
+    environ = box.run(["cat", f"/proc/{pid}/environ"])
+    box.run(
+        ["sh", "-c", f"umask 077 && mkdir -p {Path(ENV_FILE).parent} && cat > {ENV_FILE}"],
+        stdin="\n".join(env_file_lines(environ)) + "\n",
+    )
+
+
+def gunicorn_config(box: Container, argv: Sequence[str], workdir: str) -> dict[str, str]:
+    """The effective settings of a Gunicorn command line (`--print-config`)."""
+    printed = box.run(
+        ["sh", "-c", f"cd {shlex.quote(workdir)} && {shlex.join(argv)} --print-config"],
+        check=False,
+    )
+    config: dict[str, str] = {}
+    for line in printed.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            config[key.strip()] = value.strip()
+    return config
+
+
+def find_wsgi_app(argv: Sequence[str], config: Mapping[str, str]) -> str:
+    # The app: from the config file (wsgi_app) or the command line, as Gunicorn itself does.
+    positional = [a for a in argv[1:] if not a.startswith("-") and ":" in a]
+    wsgi_app = config.get("wsgi_app", "None")
+    if wsgi_app == "None":
+        wsgi_app = positional[-1] if positional else "flaskstack_sample.wsgi:app"
+    return wsgi_app
+
+
+def versions(box: Container, dep: Deployment) -> dict[str, Any]:
+    nginx = box.sh("nginx -v 2>&1", check=False).strip()
+    gunicorn = box.run(
+        [f"{dep.venv_bin}/python", "-c", "import gunicorn; print(gunicorn.__version__)"],
+        check=False,
+    ).strip()
+    flask = box.run(
+        [
+            f"{dep.venv_bin}/python",
+            "-c",
+            "import importlib.metadata as m; print(m.version('flask'))",
+        ],
+        check=False,
+    ).strip()
+    wrk = box.sh("wrk -v 2>&1 | head -n1", check=False).strip()
+    cpus = box.run(["nproc"], check=False).strip()
+    return {
+        "nginx_version": nginx,
+        "gunicorn_version": gunicorn,
+        "flask_version": flask,
+        "wrk_version": wrk,
+        "cpus": cores(cpus),
+    }
+
+
+def cores(nproc_output: str) -> int | None:
+    """The cores from `nproc`'s output, as a number (the report multiplies by it)."""
+    text = nproc_output.strip()
+    return int(text) if text.isdigit() else None
+
+
+# --- the side servers ------------------------------------------------------------------------
+
+
+def without_bind(argv: Sequence[str]) -> list[str]:
+    """argv with every -b/--bind option (and its value) removed."""
+    result: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg in ("-b", "--bind"):
+            skip = True
+            continue
+        if arg.startswith("--bind=") or (arg.startswith("-b") and len(arg) > 2):
+            continue
+        result.append(arg)
+    return result
+
+
+def start_unit(box: Container, unit: str, dep: Deployment, argv: Sequence[str]) -> None:
+    box.run(["systemctl", "stop", unit], check=False)
+    box.run(["systemctl", "reset-failed", unit], check=False)
+    props = [
+        f"User={dep.user}",
+        f"WorkingDirectory={dep.workdir}",
+        f"EnvironmentFile={ENV_FILE}",
+        f"RuntimeDirectory={unit.removesuffix('.service')}",
+    ]
+    if dep.group:
+        props.append(f"Group={dep.group}")
+    box.run(
+        [
+            "systemd-run",
+            f"--unit={unit}",
+            "--collect",
+            "--quiet",
+            *(f"--property={p}" for p in props),
+            "--",
+            *argv,
+        ]
+    )
+
+
+def start_side_servers(box: Container, dep: Deployment, needed: set[str]) -> None:
+    if "gunicorn" in needed:
+        runtime = f"/run/{GUNICORN_UNIT.removesuffix('.service')}"
+        start_unit(
+            box,
+            GUNICORN_UNIT,
+            dep,
+            [
+                *without_bind(dep.argv),
+                "--bind",
+                f"127.0.0.1:{GUNICORN_PORT}",
+                "--no-control-socket",
+                "--pid",
+                f"{runtime}/gunicorn.pid",
+            ],
+        )
+    if "dev" in needed:
+        start_unit(
+            box,
+            DEV_UNIT,
+            dep,
+            [
+                f"{dep.venv_bin}/flask",
+                "--app",
+                dep.wsgi_app,
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(DEV_PORT),
+                "--with-threads",
+                "--no-reload",
+                "--no-debugger",
+            ],
+        )
+
+
+def stop_side_servers(box: Container) -> None:
+    box.run(["systemctl", "stop", DEV_UNIT, GUNICORN_UNIT], check=False)
+
+
+def check_servers(box: Container, servers: dict[str, Server], needed: set[str]) -> None:
+    for name in sorted(needed):
+        server = servers[name]
+        wait = box.agent("wait", server.base_url + "/healthz", "--host", server.host)
+        if not wait.get("ready"):
+            raise BenchError(f"{name} does not answer at {server.base_url}: {wait}")
+        for path in ("/", "/static/large.bin"):
+            probe = box.agent("probe", server.base_url + path, "--host", server.host)
+            if probe["status"] != 200:
+                raise BenchError(
+                    f"{name}: GET {path} answered {probe['status']}, not 200 "
+                    f"(a redirect would make wrk count 3xx as success)"
+                )
