@@ -82,6 +82,22 @@ CASES: dict[str, tuple[dict, list[str]]] = {
         {"nginx_sites": [site(static_root="/srv/sample/current/assets")]},
         ["nginx_sites[0].static_root", "app_source_dir", "'assets'"],
     ),
+    # The one setting for static files: app_static_dir, exposed as <release>/static, which is
+    # the site's default static_root.
+    "static_dir_at_the_default_root": (
+        {
+            "app_static_dir": "src/pkg/static",
+            "nginx_sites": [{k: v for k, v in site().items() if k != "static_root"}],
+        },
+        [],
+    ),
+    "static_dir_missing": (
+        {
+            "app_static_dir": "src/pkg/assets",
+            "nginx_sites": [{k: v for k, v in site().items() if k != "static_root"}],
+        },
+        ["nginx_sites[0].static_root", "app_static_dir", "'src/pkg/assets'"],
+    ),
     "requirements_file_missing": (
         {"app_requirements_file": "requirements-prod.txt"},
         ["app_requirements_file 'requirements-prod.txt'", "app_source_dir"],
