@@ -98,6 +98,24 @@ CASES: dict[str, tuple[dict, list[str]]] = {
         },
         ["nginx_sites[0].static_root", "app_static_dir", "'src/pkg/assets'"],
     ),
+    # Each role has its own setting (each works alone); together they must agree.
+    "acme_webroot_mismatch": (
+        {
+            "tls_mode": "acme",
+            "tls_server_names": ["sample.test", "www.sample.test"],
+            "tls_acme_webroot": "/srv/acme",
+        },
+        ["tls_acme_webroot '/srv/acme'", "nginx_acme_webroot '/var/www/acme'"],
+    ),
+    "acme_webroot_agrees": (
+        {
+            "tls_mode": "acme",
+            "tls_server_names": ["sample.test", "www.sample.test"],
+            "tls_acme_webroot": "/srv/acme",
+            "nginx_acme_webroot": "/srv/acme",
+        },
+        [],
+    ),
     "requirements_file_missing": (
         {"app_requirements_file": "requirements-prod.txt"},
         ["app_requirements_file 'requirements-prod.txt'", "app_source_dir"],
