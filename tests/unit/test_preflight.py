@@ -1,12 +1,12 @@
 """playbooks/preflight.yml, imported first by site.yml: every role's input and the roles against
 each other are checked on every host before any host changes.
 
-site.yml runs against a two-host inventory on this machine (app1 in `app`, web1 in `web`, both
-ansible_connection local), always with --check, so nothing here changes even when a check lets
-bad input through. Facts come from a stub facts module (Debian 12 with systemd), so the targets
-pass the supported-system check on any controller and the run exercises only the input checks.
-A bad value on one host must stop both hosts inside the preflight play: the failing task is in
-that play, no later play starts, and nothing changed.
+site.yml runs against a three-host inventory on this machine (app1 in `app`, web1 in `web`,
+both1 in both, all ansible_connection local), always with --check, so nothing here changes even
+when a check lets bad input through. Facts come from a stub facts module (Debian 12 with
+systemd), so the targets pass the supported-system check on any controller and the run exercises
+only the input checks. A bad value on one host must stop every host inside the preflight play:
+the failing task is in that play, no later play starts, and nothing changed.
 """
 
 from __future__ import annotations
@@ -116,6 +116,22 @@ CASES: dict[str, tuple[dict, list[str]]] = {
         },
         [],
     ),
+    # On a host of both tiers the app's site proxies to the socket Gunicorn listens on.
+    "socket_mismatch": (
+        {"gunicorn_socket_path": "/run/sample/app.sock"},
+        [
+            "nginx_sites[0]",
+            "'/run/sample/gunicorn.sock'",
+            "gunicorn_socket_path '/run/sample/app.sock'",
+        ],
+    ),
+    "socket_wired": (
+        {
+            "gunicorn_socket_path": "/run/sample/app.sock",
+            "nginx_sites": [site(upstream_socket="/run/sample/app.sock")],
+        },
+        [],
+    ),
     "requirements_file_missing": (
         {"app_requirements_file": "requirements-prod.txt"},
         ["app_requirements_file 'requirements-prod.txt'", "app_source_dir"],
@@ -153,8 +169,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.Compl
                         "nginx_sites": [site()],
                     },
                     "children": {
-                        "app": {"hosts": {"app1": {}}},
-                        "web": {"hosts": {"web1": {}}},
+                        "app": {"hosts": {"app1": {}, "both1": {}}},
+                        "web": {"hosts": {"web1": {}, "both1": {}}},
                     },
                 }
             }
@@ -183,7 +199,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.Compl
             command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
         )
 
-    with ThreadPoolExecutor(max_workers=len(CASES)) as pool:
+    # A few at a time: all at once on two cores makes each run slow enough to hit its timeout.
+    with ThreadPoolExecutor(max_workers=4) as pool:
         return dict(zip(CASES, pool.map(run, CASES), strict=True))
 
 
@@ -212,7 +229,7 @@ def test_bad_input_stops_every_host_in_preflight(
     started = re.findall(r"^PLAY \[(.*)\]", result.stdout, re.MULTILINE)
     assert started == [PREFLIGHT_PLAY], output
     hosts = recap(result.stdout)
-    assert set(hosts) == {"app1", "web1"}, output
+    assert set(hosts) == {"app1", "web1", "both1"}, output
     assert all(counts["changed"] == 0 for counts in hosts.values()), output
 
 
@@ -230,7 +247,7 @@ def test_good_input_passes_preflight(
     for role in ("app", "gunicorn", "tls", "nginx"):
         assert f"flaskstack.web.{role} : Validating arguments against arg spec 'validate'" in output
     hosts = recap(result.stdout)
-    assert set(hosts) == {"app1", "web1"}, output
+    assert set(hosts) == {"app1", "web1", "both1"}, output
     assert all(c["failed"] == 0 and c["changed"] == 0 for c in hosts.values()), output
 
 
