@@ -200,11 +200,18 @@ RATIOS: tuple[RatioSpec, ...] = (
         only_at=BOUND_C,
     ),
     RatioSpec(
-        "Nginx static vs Flask static, 100 KB file (req/s)",
+        "Nginx static vs Flask static, 100 KB file, both plain HTTP (req/s)",
+        RPS,
+        "static/stack-http/c16",
+        "static/dev/c16",
+        "static/stack-http/c16 ÷ static/dev/c16 (like for like: the dev server has no TLS)",
+    ),
+    RatioSpec(
+        "Nginx static over HTTPS vs Flask static over HTTP, 100 KB file (req/s)",
         RPS,
         "static/stack-https/c16",
         "static/dev/c16",
-        "static/stack-https/c16 ÷ static/dev/c16",
+        "static/stack-https/c16 ÷ static/dev/c16 (Nginx also encrypts, the dev server does not)",
     ),
     RatioSpec(
         "Flask static vs Nginx static, 100 KB file (server CPU per request)",

@@ -176,6 +176,7 @@ def test_ratios() -> None:
         "dynamic/gunicorn/c16": {"rps": 2000.0},
         "dynamic/stack-https/c16": {"rps": 3000.0, "cpu_us_per_req": 600.0},
         "static/dev/c16": {"rps": 800.0, "cpu_us_per_req": 900.0},
+        "static/stack-http/c16": {"rps": 20000.0},
         "static/stack-https/c16": {"rps": 8000.0, "cpu_us_per_req": 60.0},
         "slow/gunicorn/c16": {"rps": 0.0},
         "slow/stack-https/c16": {"rps": 2700.0},
@@ -186,7 +187,12 @@ def test_ratios() -> None:
     ratios = _ratios(summary)
     assert ratios["stack HTTPS vs dev server, dynamic c=16 (req/s)"] == pytest.approx(3.0)
     assert ratios["stack HTTPS vs Gunicorn direct, dynamic c=16 (req/s)"] == pytest.approx(1.5)
-    assert ratios["Nginx static vs Flask static, 100 KB file (req/s)"] == pytest.approx(10.0)
+    assert ratios[
+        "Nginx static vs Flask static, 100 KB file, both plain HTTP (req/s)"
+    ] == pytest.approx(25.0)
+    assert ratios[
+        "Nginx static over HTTPS vs Flask static over HTTP, 100 KB file (req/s)"
+    ] == pytest.approx(10.0)
     assert ratios[
         "Flask static vs Nginx static, 100 KB file (server CPU per request)"
     ] == pytest.approx(15.0)
