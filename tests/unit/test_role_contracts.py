@@ -134,3 +134,28 @@ def test_internal_names_are_double_prefixed(role: Path) -> None:
     )
     shadowing = [n for n in outputs if n in defaults]
     assert not shadowing, f"{role.name}: facts set under the name of a role default: {shadowing}"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=role_ids())
+def test_variables_of_other_roles_are_declared(role: Path) -> None:
+    # A role that reads another role's variable (or fact) says so: in its defaults (as the
+    # fallback of one of its own) or in its main entry point's description. Dict keys (`name:`)
+    # and attributes (`site.tls_certificate`) are not variables.
+    others = [r.name for r in ROLES if r != role]
+    variable = re.compile(rf"(?<![\w.'\"])((?:{'|'.join(others)})_\w+)(?!\w|:)")
+    declared = (role / "defaults" / "main.yml").read_text() + " ".join(
+        load(role / "meta" / "argument_specs.yml")["argument_specs"]["main"].get("description")
+        or []
+    )
+    read = {
+        m.group(1): path.relative_to(role).as_posix()
+        for sub in ("tasks", "templates", "handlers", "vars")
+        for path in sorted((role / sub).glob("*"))
+        for m in variable.finditer(path.read_text())
+    }
+    undeclared = {
+        name: where for name, where in read.items() if not re.search(rf"\b{name}\b", declared)
+    }
+    assert not undeclared, (
+        f"{role.name} reads other roles' variables it does not declare: {undeclared}"
+    )
