@@ -84,13 +84,6 @@ CASES: dict[str, tuple[dict, list[str]]] = {
     ),
     # The one setting for static files: app_static_dir, exposed as <release>/static, which is
     # the site's default static_root.
-    "static_dir_at_the_default_root": (
-        {
-            "app_static_dir": "src/pkg/static",
-            "nginx_sites": [{k: v for k, v in site().items() if k != "static_root"}],
-        },
-        [],
-    ),
     "static_dir_missing": (
         {
             "app_static_dir": "src/pkg/assets",
@@ -107,15 +100,6 @@ CASES: dict[str, tuple[dict, list[str]]] = {
         },
         ["tls_acme_webroot '/srv/acme'", "nginx_acme_webroot '/var/www/acme'"],
     ),
-    "acme_webroot_agrees": (
-        {
-            "tls_mode": "acme",
-            "tls_server_names": ["sample.test", "www.sample.test"],
-            "tls_acme_webroot": "/srv/acme",
-            "nginx_acme_webroot": "/srv/acme",
-        },
-        [],
-    ),
     # On a host of both tiers the app's site proxies to the socket Gunicorn listens on.
     "socket_mismatch": (
         {"gunicorn_socket_path": "/run/sample/app.sock"},
@@ -125,10 +109,22 @@ CASES: dict[str, tuple[dict, list[str]]] = {
             "gunicorn_socket_path '/run/sample/app.sock'",
         ],
     ),
-    "socket_wired": (
+    # What the three checks above expect, in one good run: app_static_dir at the site's default
+    # static_root, one ACME webroot, the socket Gunicorn listens on.
+    "wired": (
         {
+            "app_static_dir": "src/pkg/static",
+            "tls_mode": "acme",
+            "tls_server_names": ["sample.test", "www.sample.test"],
+            "tls_acme_webroot": "/srv/acme",
+            "nginx_acme_webroot": "/srv/acme",
             "gunicorn_socket_path": "/run/sample/app.sock",
-            "nginx_sites": [site(upstream_socket="/run/sample/app.sock")],
+            "nginx_sites": [
+                {
+                    **{k: v for k, v in site().items() if k != "static_root"},
+                    "upstream_socket": "/run/sample/app.sock",
+                }
+            ],
         },
         [],
     ),
