@@ -7,7 +7,8 @@ check returns no converted copy), so `{% if site.tls %}` is true for "no" and a 
 server_names walks characters. This filter takes the spec as the one source of the types and
 rejects what only conversion would make fit: a bool must be a boolean, a list a list, a dict a
 mapping; a str or path any scalar, an int an integer or a string of digits (what -e gives).
-Nested `options` (dicts, and lists of dicts) and `elements` are followed.
+Nested `options` (dicts, and lists of dicts) and `elements` are followed. The value of a
+`no_log` option is never shown.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def _is_float(text: str) -> bool:
 def _check(value: Any, spec: Mapping[str, Any], where: str, errors: list[str]) -> None:
     wanted = spec.get("type", "str")
     if not _fits(value, wanted):
-        errors.append(f"{where} must be a {wanted}, not the {_kind(value)} {value!r}")
+        shown = "(value hidden: no_log)" if spec.get("no_log") else repr(value)
+        errors.append(f"{where} must be a {wanted}, not the {_kind(value)} {shown}")
         return
     suboptions = spec.get("options")
     if wanted == "dict" and suboptions:

@@ -92,3 +92,9 @@ def test_what_the_templates_read_correctly_passes(values: dict[str, object]) -> 
 
 def test_the_nginx_defaults_pass() -> None:
     assert errors(NGINX_DEFAULTS, NGINX) == []
+
+
+def test_a_no_log_value_is_never_shown() -> None:
+    options = {"app_secret_key": {"type": "str", "no_log": True}}
+    found = errors({"app_secret_key": ["s3cr3t"]}, options)
+    assert found == ["app_secret_key must be a str, not the list (value hidden: no_log)"]
