@@ -21,7 +21,6 @@ errors = argspec.argspec_type_errors
 NGINX = yaml.safe_load((ROOT / "roles/nginx/meta/argument_specs.yml").read_text())[
     "argument_specs"
 ]["main"]["options"]
-NGINX_DEFAULTS = yaml.safe_load((ROOT / "roles/nginx/defaults/main.yml").read_text())
 
 
 def test_the_defaults_fit_their_spec() -> None:
@@ -88,10 +87,6 @@ def test_values_only_conversion_would_fit_are_named(
 )
 def test_what_the_templates_read_correctly_passes(values: dict[str, object]) -> None:
     assert errors(values, NGINX) == []
-
-
-def test_the_nginx_defaults_pass() -> None:
-    assert errors(NGINX_DEFAULTS, NGINX) == []
 
 
 def test_a_no_log_value_is_never_shown() -> None:
