@@ -69,6 +69,11 @@ CASES: dict[str, tuple[dict, list[str]]] = {
         {"nginx_sites": [{"name": "Bad Name", "server_names": ["sample.test"]}]},
         ["nginx_sites[0]"],
     ),
+    # Ansible's spec check converts "no" to a bool; the roles' strict check stops it.
+    "string_for_a_bool": (
+        {"nginx_sites": [site(tls="no")]},
+        ["nginx_sites[0].tls must be a bool, not the str 'no'"],
+    ),
     "bad_gunicorn_workers": ({"gunicorn_workers": -1}, ["gunicorn_workers must be at least 0"]),
     "certificate_mismatch": (
         {"nginx_sites": [site(name="preflight-other")]},
