@@ -83,6 +83,10 @@ CASES: dict[str, tuple[dict, list[str]]] = {
         {"nginx_sites": [site(server_names=["sample.test", "a.b.sample.test"])]},
         ["nginx_sites[0].server_names", "tls_server_names", "a.b.sample.test"],
     ),
+    "requirements_missing": (
+        {"app_requirements_file": "requirements/prod.txt"},
+        ["app_requirements_file 'requirements/prod.txt' is not a file in app_source_dir"],
+    ),
     "static_root_missing": (
         {"nginx_sites": [site(static_root="/srv/sample/current/assets")]},
         ["nginx_sites[0].static_root", "app_source_dir", "'assets'"],
