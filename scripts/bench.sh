@@ -64,7 +64,8 @@ reused=0
 if [ -z "$(docker ps -q --filter "name=^${name}$")" ]; then
   docker rm -f "$name" >/dev/null 2>&1 || true
   say "starting $name from $image"
-  systemd_container_run "$name" "$name" "$image"
+  # NET_ADMIN: site.yml loads the firewall (nftables) in the container's network namespace.
+  systemd_container_run "$name" "$name" "$image" --cap-add NET_ADMIN
   systemd_container_wait "$name" || say "systemd in $name is not up after 60 s; going on"
 else
   say "reusing running container $name"

@@ -36,7 +36,8 @@ up() {
   if [ -z "$(docker ps -q --filter "name=^${name}$")" ]; then
     docker rm -f "$name" >/dev/null 2>&1 || true
     say "starting $name (ssh 127.0.0.1:$ssh_port, http :$http_port, https :$https_port)"
-    systemd_container_run "$name" demo "$image" \
+    # NET_ADMIN: site.yml loads the firewall (nftables) in the container's network namespace.
+    systemd_container_run "$name" demo "$image" --cap-add NET_ADMIN \
       -p "127.0.0.1:$ssh_port:22" -p "127.0.0.1:$http_port:80" -p "127.0.0.1:$https_port:443"
   fi
   docker cp "$state/id_ed25519.pub" "$name:/root/.ssh/authorized_keys"
