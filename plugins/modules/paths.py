@@ -23,7 +23,8 @@ description:
     use it for every set of directories they own, so a run that changes nothing reads them all
     at once.
   - A missing directory is created with its missing parents, each parent with the entry's
-    owner, group and mode (as M(ansible.builtin.file) does). A file is written when its
+    owner, group and mode (as M(ansible.builtin.file) does). The directory of a file or a link
+    must exist or be an earlier entry. A file is written when its
     O(paths[].content) differs; without content a missing file is created empty and an existing
     file keeps its content and its times. A link is (re)pointed at O(paths[].src)
     by an atomic rename; its target must exist or be an earlier entry (not checked in check
@@ -143,7 +144,7 @@ def _wanted(entry: dict[str, Any]) -> str:
     )
 
 
-def _conflict(entry: dict[str, Any], made: set[str], check_mode: bool) -> str | None:
+def _conflict(entry: dict[str, Any], made: dict[str, str], check_mode: bool) -> str | None:
     """Why the entry cannot be made so without removing something, or None. A link's target
     must exist or be made by an earlier entry (in check mode it may be missing: earlier tasks
     did not create it)."""
@@ -158,16 +159,16 @@ def _conflict(entry: dict[str, Any], made: set[str], check_mode: bool) -> str | 
         target = os.path.normpath(os.path.join(os.path.dirname(path), entry["src"]))
         if not (os.path.exists(target) or target in made or check_mode):
             return f"{path}: its target {target} does not exist"
-        return None
-    if os.path.islink(path) or (os.path.lexists(path) and not _KINDS[state](path)):
+    elif os.path.islink(path) or (os.path.lexists(path) and not _KINDS[state](path)):
         return f"{path} exists and is not a {state}"
-    if state == "directory" and entry.get("content") is not None:
+    elif state == "directory" and entry.get("content") is not None:
         return f"{path}: a directory takes no content"
+    # Only a directory entry creates its parents (with its own owner and mode, which suit a
+    # directory and not a file): a file's or a link's directory exists or is an earlier entry.
     parent = os.path.dirname(path)
-    while parent not in ("", "/") and not os.path.lexists(parent):
-        parent = os.path.dirname(parent)
-    if state == "file" and os.path.lexists(parent) and not os.path.isdir(parent):
-        return f"{path}: its parent {parent} is not a directory"
+    parent_made = made.get(parent) == "directory"
+    if state != "directory" and not (os.path.isdir(parent) or parent_made or check_mode):
+        return f"{path}: its directory {parent} is not there (list it as an earlier entry)"
     return None
 
 
@@ -184,7 +185,7 @@ def _make(module: AnsibleModule, entry: dict[str, Any]) -> bool:
         return True
     changed = False
     missing: list[str] = []
-    cursor = path if state == "directory" else os.path.dirname(path)
+    cursor = path if state == "directory" else ""
     while cursor not in ("", "/") and not os.path.lexists(cursor):
         missing.insert(0, cursor)
         cursor = os.path.dirname(cursor)
@@ -264,14 +265,14 @@ def main() -> None:
     for entry in entries:
         if not os.path.isabs(entry["path"]):
             module.fail_json(msg=f"paths: {entry['path']!r} is not an absolute path")
-    made: set[str] = set()
+    made: dict[str, str] = {}
     conflicts = []
     for entry in entries:
         reason = _conflict(entry, made, module.check_mode)
         if reason:
             conflicts.append(reason)
         if entry["state"] != "link":
-            made.add(os.path.normpath(entry["path"]))
+            made[os.path.normpath(entry["path"])] = entry["state"]
     if conflicts:
         module.fail_json(msg="paths: " + "; ".join(conflicts), changed_paths=[])
     before = {entry["path"]: _describe(entry["path"]) for entry in entries}

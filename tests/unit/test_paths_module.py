@@ -68,11 +68,12 @@ def test_file_created_empty_existing_content_and_times_kept(tmp_path: Path) -> N
     os.utime(old, (1_000_000, 1_000_000))
     os.chmod(old, 0o644)
     wanted = [
+        {"path": str(new.parent), "mode": "0750"},
         {"path": str(new), "state": "file", "mode": "0640"},
         {"path": str(old), "state": "file", "mode": "0640"},
     ]
     result = run(tmp_path, wanted)
-    assert result["changed_paths"] == [str(new), str(old)]
+    assert result["changed_paths"] == [str(new.parent), str(new), str(old)]
     assert new.read_text() == "" and mode(new) == 0o640
     assert old.read_text() == "kept\n" and mode(old) == 0o640
     assert old.stat().st_mtime == 1_000_000
@@ -169,6 +170,17 @@ def test_conflicts_fail_before_anything_changes(
     assert str(blocker) in result["msg"] and reason in result["msg"]
     assert not first.exists()
     assert blocker.read_text() == "a file\n"
+
+
+@pytest.mark.parametrize("state", ["file", "link"])
+def test_a_file_or_link_needs_its_directory(tmp_path: Path, state: str) -> None:
+    # A directory made for a file would get the file's mode (0644: not even traversable).
+    entry = {"path": str(tmp_path / "missing" / "x"), "state": state}
+    entry.update({"mode": "0644"} if state == "file" else {"src": str(tmp_path)})
+    result = run(tmp_path, [entry])
+    assert result.get("failed") is True
+    assert f"its directory {tmp_path / 'missing'} is not there" in result["msg"]
+    assert not (tmp_path / "missing").exists()
 
 
 def test_relative_path_is_refused(tmp_path: Path) -> None:
