@@ -35,6 +35,7 @@ from bench.container import AGENT, BenchError, Container, last_json, prepare_con
 from bench.deploy import STEP_NAMES
 from bench.servers import (
     ENV_FILE,
+    STACK_SERVERS,
     Deployment,
     Server,
     check_servers,
@@ -383,7 +384,9 @@ def run_rounds(
     needed = {c.server for c in cases if c.server in servers}
     try:
         start_side_servers(box, dep, needed)
-        check_servers(box, servers, needed)
+        # The sites site.yml deployed are checked even when no case loads them (the smoke case
+        # loads one): each must answer its page and a static file.
+        check_servers(box, servers, needed | (STACK_SERVERS & servers.keys()))
         for r in range(cfg.repeats):
             # Alternate the order between rounds so drift on a shared machine hits every case.
             order = cases if r % 2 == 0 else list(reversed(cases))

@@ -289,6 +289,10 @@ def start_side_servers(box: Container, dep: Deployment, needed: set[str]) -> Non
         )
 
 
+# The servers site.yml deploys (the others are side servers the bench starts itself).
+STACK_SERVERS = frozenset({"stack-http", "stack-https"})
+
+
 def stop_side_servers(box: Container) -> None:
     box.run(["systemctl", "stop", DEV_UNIT, GUNICORN_UNIT], check=False)
 
