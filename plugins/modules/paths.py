@@ -41,8 +41,10 @@ options:
     required: true
     suboptions:
       path:
-        description: Absolute path.
-        type: path
+        description:
+          - An absolute path, or a list of them that share the entry's other options (made
+            in the order given, as if each were an entry of its own).
+        type: raw
         required: true
       state:
         description: What the path must be.
@@ -81,8 +83,7 @@ EXAMPLES = r"""
 - name: Create the release and data directories
   flaskstack.web.paths:
     paths:
-      - {path: /srv/app, owner: root, group: root, mode: "0755"}
-      - {path: /srv/app/releases, owner: root, group: root, mode: "0755"}
+      - {path: [/srv/app, /srv/app/releases], owner: root, group: root, mode: "0755"}
       - {path: /var/log/app/access.log, state: file, owner: www-data, group: adm, mode: "0640"}
       - path: /etc/app/app.conf
         state: file
@@ -237,6 +238,18 @@ def _replace(module: AnsibleModule, entry: dict[str, Any], content: bytes) -> No
         raise
 
 
+def _expand(module: AnsibleModule, given: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per path: an entry whose path is a list stands for one entry per item."""
+    entries = []
+    for entry in given:
+        paths = entry["path"] if isinstance(entry["path"], list) else [entry["path"]]
+        for path in paths:
+            if not isinstance(path, str) or not os.path.isabs(path):
+                module.fail_json(msg=f"paths: {path!r} is not an absolute path", changed_paths=[])
+            entries.append({**entry, "path": path})
+    return entries
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -245,7 +258,7 @@ def main() -> None:
                 "elements": "dict",
                 "required": True,
                 "options": {
-                    "path": {"type": "path", "required": True},
+                    "path": {"type": "raw", "required": True},
                     "state": {
                         "type": "str",
                         "choices": ["directory", "file", "link"],
@@ -261,10 +274,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    entries: list[dict[str, Any]] = module.params["paths"]
-    for entry in entries:
-        if not os.path.isabs(entry["path"]):
-            module.fail_json(msg=f"paths: {entry['path']!r} is not an absolute path")
+    entries = _expand(module, module.params["paths"])
     made: dict[str, str] = {}
     conflicts = []
     for entry in entries:

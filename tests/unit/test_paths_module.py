@@ -186,3 +186,29 @@ def test_a_file_or_link_needs_its_directory(tmp_path: Path, state: str) -> None:
 def test_relative_path_is_refused(tmp_path: Path) -> None:
     result = run(tmp_path, [{"path": "relative/dir"}])
     assert result.get("failed") is True and "not an absolute path" in result["msg"]
+
+
+def test_a_list_of_paths_shares_the_entry_options(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    wanted = [
+        {"path": [str(tmp_path / "a"), str(logs)], "mode": "0750"},
+        {"path": [str(logs / "x.log"), str(logs / "y.log")], "state": "file", "mode": "0640"},
+    ]
+    result = run(tmp_path, wanted)
+    assert result["changed_paths"] == [
+        str(tmp_path / "a"),
+        str(logs),
+        str(logs / "x.log"),
+        str(logs / "y.log"),
+    ]
+    assert mode(tmp_path / "a") == mode(logs) == 0o750
+    assert mode(logs / "x.log") == mode(logs / "y.log") == 0o640
+    assert run(tmp_path, wanted)["changed"] is False
+
+
+@pytest.mark.parametrize("bad", [["relative"], [7], "relative"])
+def test_every_path_of_a_list_must_be_absolute(tmp_path: Path, bad: Any) -> None:
+    good = str(tmp_path / "good")
+    result = run(tmp_path, [{"path": [good, *bad] if isinstance(bad, list) else bad}])
+    assert result.get("failed") is True and "not an absolute path" in result["msg"]
+    assert not Path(good).exists()
