@@ -1,0 +1,127 @@
+"""The action flaskstack.web.packages, run by ansible-playbook against this machine in check mode
+(nothing is installed): the first call reads the installed packages, later calls answer from the
+facts without a module call, and anything missing or not a plain name goes to apt."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ACTION = ROOT / "plugins" / "action" / "packages.py"
+SYSTEM_PYTHON = "/usr/bin/python3"
+MISSING = "flaskstack-no-such-package"
+
+
+def has_python_apt() -> bool:
+    if not os.access(SYSTEM_PYTHON, os.X_OK):
+        return False
+    probe = [SYSTEM_PYTHON, "-c", "import apt"]
+    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
+
+
+TASKS = [
+    {"name": "first", "flaskstack.web.packages": {"name": ["dpkg", "coreutils"]}},
+    {"name": "again", "flaskstack.web.packages": {"name": "dpkg"}},
+    {"name": "missing", "flaskstack.web.packages": {"name": ["dpkg", MISSING]}},
+    {"name": "versioned", "flaskstack.web.packages": {"name": ["dpkg=0.0-no-such-version"]}},
+    {"name": "delegated", "flaskstack.web.packages": {"name": "dpkg"}, "delegate_to": "localhost"},
+]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    if not has_python_apt():
+        pytest.skip("needs Debian's python3-apt (apt runs in check mode on this machine)")
+    tmp = tmp_path_factory.mktemp("packages")
+    playbook = tmp / "play.yml"
+    tasks = [{**task, "ignore_errors": True} for task in TASKS]
+    play = {"hosts": "localhost", "gather_facts": False, "tasks": tasks}
+    playbook.write_text(yaml.safe_dump([play]))
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+    }
+    command = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        "--check",
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        f"ansible_python_interpreter={SYSTEM_PYTHON}",
+        str(playbook),
+    ]
+    done = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    report = json.loads(done.stdout)
+    tasks_run = report["plays"][0]["tasks"]
+    return {task["task"]["name"]: task["hosts"]["localhost"] for task in tasks_run}
+
+
+def test_first_call_reads_the_packages_once(results: dict[str, dict[str, Any]]) -> None:
+    first = results["first"]
+    assert first["changed"] is False and first["missing"] == []
+    assert "dpkg" in first["ansible_facts"]["packages"]
+
+
+def test_later_calls_answer_from_the_facts_without_a_module(
+    results: dict[str, dict[str, Any]],
+) -> None:
+    again = results["again"]
+    assert again["changed"] is False and again["missing"] == []
+    # A module call leaves its invocation in the result; answered from the facts, there is none.
+    assert "invocation" not in again, again
+
+
+def test_missing_package_goes_to_apt(results: dict[str, dict[str, Any]]) -> None:
+    missing = results["missing"]
+    assert missing["missing"] == [MISSING]
+    assert missing["failed"] is True and MISSING in missing["msg"]
+    assert missing["invocation"]["module_args"]["name"] == [MISSING]
+
+
+def test_a_name_with_a_version_goes_to_apt(results: dict[str, dict[str, Any]]) -> None:
+    versioned = results["versioned"]
+    assert versioned["missing"] == ["dpkg=0.0-no-such-version"]
+    assert "invocation" in versioned and versioned["failed"] is True
+
+
+def test_delegated_calls_go_to_apt(results: dict[str, dict[str, Any]]) -> None:
+    delegated = results["delegated"]
+    assert delegated["missing"] == ["dpkg"] and "invocation" in delegated
+    assert delegated.get("failed") is not True
+
+
+def test_dpkg_status_parsing() -> None:
+    """Only packages in the `installed` state count; continuation lines are not fields."""
+    import base64
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("packages_action", ACTION)
+    assert spec and spec.loader
+    action = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(action)
+    status = (
+        "Package: nginx\nStatus: install ok installed\nVersion: 1.22.1-9\nArchitecture: amd64\n"
+        "Description: small\n Package: not-a-field\n\n"
+        "Package: held\nStatus: hold ok installed\nVersion: 1\n\n"
+        "Package: removed\nStatus: deinstall ok config-files\nVersion: 2\n\n"
+        "Package: half\nStatus: install reinstreq half-installed\n"
+    )
+    parsed = action.parse_dpkg_status(base64.b64encode(status.encode()).decode())
+    assert sorted(parsed) == ["held", "nginx"]
+    assert parsed["nginx"] == [
+        {"name": "nginx", "version": "1.22.1-9", "arch": "amd64", "source": "apt"}
+    ]

@@ -1,0 +1,28 @@
+"""Every module of the collection documents itself in YAML that ansible-doc can read (a doc that
+does not parse makes ansible-doc and ansible-lint print an error and the module undocumented)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+
+MODULES = sorted((Path(__file__).resolve().parents[2] / "plugins" / "modules").glob("*.py"))
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda path: path.stem)
+def test_documentation_parses(module: Path) -> None:
+    strings = {
+        node.targets[0].id: node.value.value
+        for node in ast.parse(module.read_text()).body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Constant)
+    }
+    doc = yaml.safe_load(strings["DOCUMENTATION"])
+    assert doc["module"] == module.stem and doc["short_description"]
+    assert all(option.get("description") for option in doc["options"].values())
+    assert yaml.safe_load(strings["EXAMPLES"])
+    assert yaml.safe_load(strings["RETURN"])
