@@ -100,4 +100,9 @@ class ActionModule(ActionBase):
             for name in missing:
                 known.setdefault(name, [{"name": name, "source": "apt"}])
             result["ansible_facts"] = {"packages": known}
+        elif facts:
+            # Check mode installed nothing: what this call read stays true, and later calls answer
+            # from it (the missing names go to apt again). A failed result's facts are dropped by
+            # Ansible, so after a failed apt the next call reads again.
+            result["ansible_facts"] = facts
         return result

@@ -27,13 +27,42 @@ def has_python_apt() -> bool:
     return subprocess.run(probe, capture_output=True, check=False).returncode == 0
 
 
-TASKS = [
-    {"name": "first", "flaskstack.web.packages": {"name": ["dpkg", "coreutils"]}},
-    {"name": "again", "flaskstack.web.packages": {"name": "dpkg"}},
-    {"name": "missing", "flaskstack.web.packages": {"name": ["dpkg", MISSING]}},
-    {"name": "versioned", "flaskstack.web.packages": {"name": ["dpkg=0.0-no-such-version"]}},
-    {"name": "delegated", "flaskstack.web.packages": {"name": "dpkg"}, "delegate_to": "localhost"},
-]
+# Small packages of Debian's archive; the first that apt knows and dpkg has not installed here is
+# the one check mode "installs".
+INSTALLABLE = ["cowsay", "sl", "hello", "fortune-mod", "figlet"]
+
+
+def installable() -> str | None:
+    for name in INSTALLABLE:
+        policy = subprocess.run(
+            ["apt-cache", "policy", name], capture_output=True, text=True, check=False
+        ).stdout
+        if "Installed: (none)" in policy and "Candidate: (none)" not in policy:
+            return name
+    return None
+
+
+def tasks(available: str | None) -> list[dict[str, Any]]:
+    tasks = [
+        {"name": "first", "flaskstack.web.packages": {"name": ["dpkg", "coreutils"]}},
+        {"name": "again", "flaskstack.web.packages": {"name": "dpkg"}},
+        {"name": "missing", "flaskstack.web.packages": {"name": ["dpkg", MISSING]}},
+        {"name": "versioned", "flaskstack.web.packages": {"name": ["dpkg=0.0-no-such-version"]}},
+        {
+            "name": "delegated",
+            "flaskstack.web.packages": {"name": "dpkg"},
+            "delegate_to": "localhost",
+        },
+    ]
+    if available:
+        # From a fresh read: check mode "installs" a package; the read is kept all the same.
+        tasks += [
+            {"name": "forget", "ansible.builtin.meta": "clear_facts"},
+            {"name": "check_install", "flaskstack.web.packages": {"name": ["dpkg", available]}},
+            {"name": "after_check", "flaskstack.web.packages": {"name": "coreutils"}},
+            {"name": "check_again", "flaskstack.web.packages": {"name": available}},
+        ]
+    return tasks
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +71,12 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
         pytest.skip("needs Debian's python3-apt (apt runs in check mode on this machine)")
     tmp = tmp_path_factory.mktemp("packages")
     playbook = tmp / "play.yml"
-    tasks = [{**task, "ignore_errors": True} for task in TASKS]
-    play = {"hosts": "localhost", "gather_facts": False, "tasks": tasks}
+    available = installable()
+    play_tasks = [
+        {**task, "ignore_errors": True} if "ansible.builtin.meta" not in task else task
+        for task in tasks(available)
+    ]
+    play = {"hosts": "localhost", "gather_facts": False, "tasks": play_tasks}
     playbook.write_text(yaml.safe_dump([play]))
     env = {
         **os.environ,
@@ -67,7 +100,9 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
     )
     report = json.loads(done.stdout)
     tasks_run = report["plays"][0]["tasks"]
-    return {task["task"]["name"]: task["hosts"]["localhost"] for task in tasks_run}
+    found = {task["task"]["name"]: task["hosts"].get("localhost") for task in tasks_run}
+    found["available"] = {"name": available}
+    return found
 
 
 def test_first_call_reads_the_packages_once(results: dict[str, dict[str, Any]]) -> None:
@@ -125,3 +160,18 @@ def test_dpkg_status_parsing() -> None:
     assert parsed["nginx"] == [
         {"name": "nginx", "version": "1.22.1-9", "arch": "amd64", "source": "apt"}
     ]
+
+
+def test_check_mode_keeps_the_read(results: dict[str, dict[str, Any]]) -> None:
+    """In check mode apt installs nothing: the packages read stay the facts (a later call makes
+    no module call), and the package check mode "installed" goes to apt again."""
+    available = results["available"]["name"]
+    if not available:
+        pytest.skip(f"apt knows none of {INSTALLABLE} uninstalled on this machine")
+    check_install = results["check_install"]
+    assert check_install["missing"] == [available] and check_install["changed"] is True
+    assert "dpkg" in check_install["ansible_facts"]["packages"]
+    assert available not in check_install["ansible_facts"]["packages"]
+    assert "invocation" not in results["after_check"], results["after_check"]
+    assert results["check_again"]["missing"] == [available]
+    assert "invocation" in results["check_again"]
