@@ -1,0 +1,120 @@
+"""The module flaskstack.web.host_state, run as Ansible runs it (arguments in a JSON file)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+MODULE = Path(__file__).resolve().parents[2] / "plugins" / "modules" / "host_state.py"
+
+# A stand-in for systemctl: `show --property=A,B -- UNIT` prints what a real one prints for a
+# running service, a socket (no MainPID) and a unit that does not exist (rc 0, not-found).
+FAKE_SYSTEMCTL = r"""#!/bin/sh
+echo "$@" >> "$(dirname "$0")/calls"
+unit=$4
+case $unit in
+  app.service) printf 'MainPID=42\nActiveState=active\n'
+    printf 'StatusText=release=abc config=123 started=1.5\nUnitFileState=enabled\n' ;;
+  app.socket) printf 'ActiveState=active\nUnitFileState=enabled\n' ;;
+  broken.service) echo "Failed to connect to bus" >&2; exit 1 ;;
+  *) printf 'MainPID=0\nActiveState=inactive\nStatusText=\nUnitFileState=\nLoadState=not-found\n' ;;
+esac
+"""
+
+
+def run(tmp_path: Path, args: dict[str, Any], check: bool = False) -> dict[str, Any]:
+    bindir = tmp_path / "bin"
+    bindir.mkdir(exist_ok=True)
+    fake = bindir / "systemctl"
+    fake.write_text(FAKE_SYSTEMCTL)
+    fake.chmod(0o755)
+    argfile = tmp_path / "args.json"
+    argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {**args, "_ansible_check_mode": check}}))
+    done = subprocess.run(
+        [sys.executable, str(MODULE), str(argfile)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}"},
+    )
+    return json.loads(done.stdout)
+
+
+def test_paths_read_as_stat_reads_them(tmp_path: Path) -> None:
+    release = tmp_path / "releases" / "r1"
+    (release / "venv" / "bin").mkdir(parents=True)
+    (release / "venv" / "bin" / "gunicorn").write_text("#!/bin/sh\n")
+    os.utime(release / "venv" / "bin" / "gunicorn", (1000, 1000))
+    (tmp_path / "current").symlink_to(release)
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    current, dangling, missing = tmp_path / "current", tmp_path / "dangling", tmp_path / "missing"
+    binary = current / "venv" / "bin" / "gunicorn"
+    result = run(tmp_path, {"paths": [str(current), str(binary), str(dangling), str(missing)]})
+    assert result["changed"] is False and result["units"] == {}
+    paths = result["paths"]
+    assert paths[str(current)] == {
+        "exists": True,
+        "islnk": True,
+        "lnk_target": str(release),
+        "lnk_source": str(release),
+        "isreg": False,
+        "isdir": True,
+        "mtime": release.stat().st_mtime,
+    }
+    # Read through the link, like stat with follow.
+    assert paths[str(binary)]["isreg"] and paths[str(binary)]["mtime"] == 1000
+    assert not paths[str(binary)]["islnk"]
+    assert paths[str(dangling)]["islnk"] and not paths[str(dangling)]["exists"]
+    assert paths[str(missing)] == {
+        "exists": False,
+        "islnk": False,
+        "lnk_target": "",
+        "lnk_source": "",
+        "isreg": False,
+        "isdir": False,
+        "mtime": 0,
+    }
+
+
+def test_units_with_the_properties_asked_for(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        {
+            "units": ["app.service", "app.socket", "gone.service"],
+            "properties": ["ActiveState", "MainPID", "StatusText", "UnitFileState", "LoadState"],
+        },
+        check=True,
+    )
+    assert result["changed"] is False, result
+    units = result["units"]
+    assert units["app.service"] == {
+        "ActiveState": "active",
+        "MainPID": "42",
+        "StatusText": "release=abc config=123 started=1.5",
+        "UnitFileState": "enabled",
+        # Not printed for this unit: empty, as systemctl leaves out empty values.
+        "LoadState": "",
+    }
+    assert units["app.socket"]["MainPID"] == "" and units["app.socket"]["ActiveState"] == "active"
+    assert units["gone.service"]["LoadState"] == "not-found"
+    # One systemctl call per unit, each asking for the properties by name.
+    calls = (tmp_path / "bin" / "calls").read_text().splitlines()
+    assert calls == [
+        f"show --property=ActiveState,MainPID,StatusText,UnitFileState,LoadState -- {unit}"
+        for unit in ("app.service", "app.socket", "gone.service")
+    ]
+
+
+def test_a_failing_systemctl_fails_the_module_naming_the_unit(tmp_path: Path) -> None:
+    result = run(tmp_path, {"units": ["broken.service"]})
+    assert result["failed"] is True
+    assert "systemctl show broken.service failed: Failed to connect to bus" in result["msg"]
+
+
+def test_relative_paths_are_refused(tmp_path: Path) -> None:
+    result = run(tmp_path, {"paths": ["srv/app/current"]})
+    assert result["failed"] is True and "srv/app/current" in result["msg"]
