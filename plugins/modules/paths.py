@@ -6,6 +6,7 @@ from __future__ import annotations
 import grp
 import os
 import pwd
+import shlex
 import stat
 import tempfile
 from typing import Any
@@ -71,6 +72,18 @@ options:
             directory, with owner, group and mode set before the rename; the diff shows the
             content before and after.
           - Omitted, the content of an existing file is kept and a missing file is created empty.
+        type: str
+      validate:
+        description:
+          - For a file with O(paths[].content), a command that checks the new content before it
+            replaces the file, as the C(validate) option of M(ansible.builtin.template)
+            does; C(%s) in it is the path of the staged copy (with the entry's owner, group and
+            mode). Run only when the content differs (not in check mode, where nothing is
+            written).
+          - When it exits non-zero the staged copy is removed, the file is left as it was and the
+            module fails naming the path and the command's output. Entries before it in O(paths)
+            are made by then, so list a validated file after what it may need, or alone.
+          - Split into arguments like a shell would, but run without one.
         type: str
 attributes:
   check_mode:
@@ -164,6 +177,10 @@ def _conflict(entry: dict[str, Any], made: dict[str, str], check_mode: bool) -> 
         return f"{path} exists and is not a {state}"
     elif state == "directory" and entry.get("content") is not None:
         return f"{path}: a directory takes no content"
+    if entry.get("validate") is not None and (state != "file" or entry.get("content") is None):
+        return f"{path}: validate needs state=file and content"
+    if entry.get("validate") is not None and "%s" not in entry["validate"]:
+        return f"{path}: validate must contain %s (got {entry['validate']!r})"
     # Only a directory entry creates its parents (with its own owner and mode, which suit a
     # directory and not a file): a file's or a link's directory exists or is an earlier entry.
     parent = os.path.dirname(path)
@@ -231,11 +248,25 @@ def _replace(module: AnsibleModule, entry: dict[str, Any], content: bytes) -> No
             os.umask(umask)
             os.chmod(staged, 0o666 & ~umask)
         module.set_fs_attributes_if_different(_attrs(entry, staged), True, expand=False)
+        if entry.get("validate"):
+            _validate(module, entry, staged)
         os.replace(staged, path)
     except BaseException:
         if os.path.lexists(staged):
             os.unlink(staged)
         raise
+
+
+def _validate(module: AnsibleModule, entry: dict[str, Any], staged: str) -> None:
+    """Run the entry's validate command on the staged copy; fail (the caller removes the copy)."""
+    command = entry["validate"]
+    argv = [word.replace("%s", staged) for word in shlex.split(command)]
+    rc, out, err = module.run_command(argv)
+    if rc != 0:
+        raise ValueError(
+            f"{entry['path']}: the new content failed to validate with `{command}` (rc {rc}), "
+            f"the file is unchanged: {err.strip() or out.strip()}"
+        )
 
 
 def _expand(module: AnsibleModule, given: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -269,6 +300,7 @@ def main() -> None:
                     "mode": {"type": "str"},
                     "src": {"type": "str"},
                     "content": {"type": "str"},
+                    "validate": {"type": "str"},
                 },
             }
         },
@@ -291,7 +323,17 @@ def main() -> None:
         for entry in entries
         if entry.get("content") is not None
     }
-    changed = [entry for entry in entries if _make(module, entry)]
+    changed = []
+    for entry in entries:
+        try:
+            if _make(module, entry):
+                changed.append(entry)
+        except ValueError as failed:
+            module.fail_json(
+                msg=f"paths: {failed}",
+                changed=bool(changed),
+                changed_paths=[entry["path"] for entry in changed],
+            )
     after = {
         entry["path"]: _wanted(entry) if module.check_mode else _describe(entry["path"])
         for entry in changed

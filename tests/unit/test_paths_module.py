@@ -212,3 +212,42 @@ def test_every_path_of_a_list_must_be_absolute(tmp_path: Path, bad: Any) -> None
     result = run(tmp_path, [{"path": [good, *bad] if isinstance(bad, list) else bad}])
     assert result.get("failed") is True and "not an absolute path" in result["msg"]
     assert not Path(good).exists()
+
+
+def test_validate_checks_the_staged_content_before_it_replaces_the_file(tmp_path: Path) -> None:
+    target = tmp_path / "rules.conf"
+    target.write_text("good old\n")
+    entry = {"path": str(target), "state": "file", "mode": "0640", "validate": "grep -q good %s"}
+
+    bad = run(tmp_path, [{**entry, "content": "bad\n"}])
+    assert bad["failed"] is True and bad["changed_paths"] == []
+    failed = f"{target}: the new content failed to validate with `grep -q good %s` (rc 1)"
+    assert failed in bad["msg"]
+    assert target.read_text() == "good old\n"
+    # The staged copy is gone: only the file itself is in the directory (besides args.json).
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["args.json", "rules.conf"]
+
+    # Check mode writes nothing, so it validates nothing: it reports the change.
+    checked = run(tmp_path, [{**entry, "content": "bad\n"}], check=True)
+    assert checked["changed_paths"] == [str(target)] and target.read_text() == "good old\n"
+
+    good = run(tmp_path, [{**entry, "content": "good new\n"}])
+    assert good["changed_paths"] == [str(target)] and target.read_text() == "good new\n"
+    assert mode(target) == 0o640
+    # Unchanged content: no validation either (a failing command would not be noticed).
+    again = run(tmp_path, [{**entry, "content": "good new\n", "validate": "false %s"}])
+    assert again["changed"] is False
+
+
+def test_validate_needs_a_file_with_content_and_the_staged_path(tmp_path: Path) -> None:
+    target = tmp_path / "f"
+    wrong = run(
+        tmp_path,
+        [
+            {"path": str(target), "state": "file", "content": "x", "validate": "true"},
+            {"path": str(tmp_path / "d"), "validate": "true %s"},
+        ],
+    )
+    assert wrong["failed"] is True and not target.exists()
+    assert f"{target}: validate must contain %s" in wrong["msg"]
+    assert f"{tmp_path / 'd'}: validate needs state=file and content" in wrong["msg"]
