@@ -6,8 +6,10 @@ Runs playbooks/site.yml against the bench container three times, the way operato
     no-change the same run again (nothing to do: changed=0 expected)
     redeploy  a code-only change: the sample app's wheel rebuilt with one changed file
 
-Each step reports its wall-clock seconds and, from the play recap, the tasks that ran on the
-host (ok + failed; `changed` is part of `ok`) and the changed ones. bench/run.py puts the result
+Each step reports its wall-clock seconds; the module calls made on the host, counted by the
+Docker daemon as the commands Ansible ran in the container (`docker exec`: one per module call
+with pipelining, one per file transfer); and, from the play recap, the tasks that ran on the host
+(ok + failed; `changed` is part of `ok`) and the changed ones. bench/run.py puts the result
 (deploy.json) into the JSON/Markdown/PNG report, so a slower day 2 shows up as a number.
 
     python -m bench.deploy --out results/bench [--inventory bench/inventory.yml]
@@ -48,6 +50,7 @@ class Step:
     name: str
     description: str
     wall_s: float
+    host_calls: int
     tasks_run: int
     changed: int
     skipped: int
@@ -100,12 +103,67 @@ def build_wheel(src: Path, work: Path, marker: str | None) -> Path:
     return wheel
 
 
+class HostCalls:
+    """Counts the commands run in a container while it is open: the daemon's exec_start events,
+    streamed from the moment it opened (`--since`, so none is lost while the stream starts)."""
+
+    # Events reach the stream within milliseconds; this covers the last one before it stops.
+    SETTLE_S = 1.0
+
+    def __init__(self, container: str) -> None:
+        self.container = container
+        self.proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> HostCalls:
+        self.proc = subprocess.Popen(
+            [
+                "docker",
+                "events",
+                "--since",
+                f"{time.time():.3f}",
+                "--filter",
+                f"container={self.container}",
+                "--filter",
+                "event=exec_start",
+                "--format",
+                "{{.Action}}",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+
+    def count(self) -> int:
+        """Stop the stream and return the number of commands it saw."""
+        assert self.proc is not None
+        time.sleep(self.SETTLE_S)
+        self.proc.terminate()
+        out, _ = self.proc.communicate(timeout=30)
+        return count_exec_starts(out)
+
+
+def count_exec_starts(events: str) -> int:
+    """The exec_start events among `docker events --format '{{.Action}}'` lines."""
+    return sum(1 for line in events.splitlines() if line.startswith("exec_start"))
+
+
 def run_playbook(
-    name: str, description: str, argv: Sequence[str], env: Mapping[str, str], log: Path
+    name: str,
+    description: str,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    log: Path,
+    container: str,
 ) -> Step:
-    t = time.monotonic()
-    proc = subprocess.run(argv, env=dict(env), capture_output=True, text=True, check=False)
-    wall = time.monotonic() - t
+    with HostCalls(container) as calls:
+        t = time.monotonic()
+        proc = subprocess.run(argv, env=dict(env), capture_output=True, text=True, check=False)
+        wall = time.monotonic() - t
+        host_calls = calls.count()
     log.write_text(proc.stdout + proc.stderr)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
@@ -115,6 +173,7 @@ def run_playbook(
         name=name,
         description=description,
         wall_s=round(wall, 1),
+        host_calls=host_calls,
         tasks_run=recap["ok"] + recap["failed"],
         changed=recap["changed"],
         skipped=recap["skipped"],
@@ -126,6 +185,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("results/bench"))
     p.add_argument("--inventory", type=Path, default=ROOT / "bench" / "inventory.yml")
     p.add_argument("--work", type=Path, default=ROOT / ".cache" / "bench")
+    p.add_argument(
+        "--container",
+        default=os.environ.get("BENCH_CONTAINER", "flaskstack-bench"),
+        help="the container bench/inventory.yml targets (BENCH_CONTAINER)",
+    )
     p.add_argument(
         "--reused", action="store_true", help="the container already ran the stack (--keep)"
     )
@@ -156,11 +220,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: list[Step] = []
     for name, description, wheel in steps:
         env = {**os.environ, "BENCH_APP_PACKAGE": str(wheels[wheel])}
-        step = run_playbook(name, description, playbook, env, args.out / f"deploy-{name}.log")
+        step = run_playbook(
+            name, description, playbook, env, args.out / f"deploy-{name}.log", args.container
+        )
         results.append(step)
         print(
-            f"bench: deploy {name:<9} {step.wall_s:6.1f} s  {step.tasks_run:4d} tasks run, "
-            f"{step.changed} changed",
+            f"bench: deploy {name:<9} {step.wall_s:6.1f} s  {step.host_calls:4d} host calls, "
+            f"{step.tasks_run:4d} tasks run, {step.changed} changed",
             flush=True,
         )
     if results[1].changed:

@@ -463,6 +463,12 @@ def smoke_check(
     steps = [step["name"] for step in (deploy or {}).get("steps", [])]
     if steps != list(STEP_NAMES):
         problems.append(f"deploy section has steps {steps}, not {list(STEP_NAMES)}")
+    # Every run calls modules on the host (facts at least): none counted means the count broke.
+    problems += [
+        f"deploy {step['name']}: no host calls counted"
+        for step in (deploy or {}).get("steps", [])
+        if not step.get("host_calls")
+    ]
     for case_id, row in summary.items():
         if not row.get("rps"):
             problems.append(f"{case_id}: no requests/s")

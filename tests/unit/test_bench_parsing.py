@@ -278,15 +278,23 @@ def test_parse_recap_without_a_recap_is_an_error() -> None:
 
 def test_deploy_section_renders_every_step() -> None:
     steps = [
-        {"name": n, "description": d, "wall_s": w, "tasks_run": t, "changed": c, "skipped": 0}
-        for n, d, w, t, c in (
-            ("first", "first converge", 120.4, 150, 80),
-            ("no-change", "the same run again", 12.3, 93, 0),
-            ("redeploy", "code-only change", 40.0, 120, 12),
+        {
+            "name": n,
+            "description": d,
+            "wall_s": w,
+            "host_calls": h,
+            "tasks_run": t,
+            "changed": c,
+            "skipped": 0,
+        }
+        for n, d, w, h, t, c in (
+            ("first", "first converge", 120.4, 160, 150, 80),
+            ("no-change", "the same run again", 12.3, 19, 93, 0),
+            ("redeploy", "code-only change", 40.0, 45, 120, 12),
         )
     ]
     text = "\n".join(report.render_deploy({"playbook": "playbooks/site.yml", "steps": steps}))
-    assert "| no-change | the same run again | 12.3 | 93 | 0 |" in text
+    assert "| no-change | the same run again | 12.3 | 19 | 93 | 0 |" in text
     rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ")]
     assert rows[1:] == list(deploy.STEP_NAMES)
     assert report.render_deploy(None) == []
@@ -305,3 +313,21 @@ def test_cores_is_a_number_the_report_can_multiply() -> None:
     }
     ratios = {r.name: r.value for r in report.compute_ratios(summary, (64,), cpus=cores("2"))}
     assert ratios[report.BOUND] == 2 * 1100.0 / 600.0
+
+
+def test_host_calls_count_the_exec_starts_of_the_event_stream() -> None:
+    events = "exec_start: /bin/sh -c 'python3 && sleep 0'\nexec_start: true \n\n"
+    assert deploy.count_exec_starts(events) == 2
+    assert deploy.count_exec_starts("") == 0
+
+
+def test_smoke_check_fails_a_deploy_step_without_host_calls(tmp_path: Path) -> None:
+    from bench import run
+
+    written = tmp_path / "bench.json"
+    written.write_text("{}")
+    steps = [{"name": name, "host_calls": 20} for name in deploy.STEP_NAMES]
+    row = {"rps": 100.0, "errors": 0, "cpu_us_per_req": 500.0}
+    assert run.smoke_check({"case": row}, [written], {"steps": steps}) == 0
+    steps[1]["host_calls"] = 0
+    assert run.smoke_check({"case": row}, [written], {"steps": steps}) == 1
