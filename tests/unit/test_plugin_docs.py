@@ -1,5 +1,6 @@
-"""Every module of the collection documents itself in YAML that ansible-doc can read (a doc that
-does not parse makes ansible-doc and ansible-lint print an error and the module undocumented)."""
+"""Every module and lookup of the collection documents itself in YAML that ansible-doc can read
+(a doc that does not parse makes ansible-doc and ansible-lint print an error and the plugin
+undocumented)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-MODULES = sorted((Path(__file__).resolve().parents[2] / "plugins" / "modules").glob("*.py"))
+PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
+MODULES = sorted((PLUGINS / "modules").glob("*.py")) + sorted((PLUGINS / "lookup").glob("*.py"))
 
 
-@pytest.mark.parametrize("module", MODULES, ids=lambda path: path.stem)
+@pytest.mark.parametrize("module", MODULES, ids=lambda path: f"{path.parent.name}/{path.stem}")
 def test_documentation_parses(module: Path) -> None:
     strings = {
         node.targets[0].id: node.value.value
@@ -22,7 +24,8 @@ def test_documentation_parses(module: Path) -> None:
         and isinstance(node.value, ast.Constant)
     }
     doc = yaml.safe_load(strings["DOCUMENTATION"])
-    assert doc["module"] == module.stem and doc["short_description"]
+    # A module names itself with `module:`, a lookup with `name:`.
+    assert doc.get("module", doc.get("name")) == module.stem and doc["short_description"]
     assert all(option.get("description") for option in doc["options"].values())
     assert yaml.safe_load(strings["EXAMPLES"])
     assert yaml.safe_load(strings["RETURN"])
