@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import glob
+import grp
+import hashlib
 import os
+import pwd
 import stat
 from typing import Any
 
@@ -11,11 +15,13 @@ from ansible.module_utils.basic import AnsibleModule
 
 DOCUMENTATION = r"""
 module: host_state
-short_description: Read many paths and systemd units in one module call, changing nothing
+short_description: Read paths, files, accounts and systemd units in one call, changing nothing
 description:
-  - Reads each path of O(paths) the way M(ansible.builtin.stat) does (without checksums) and the
-    properties of each unit of O(units) the way M(ansible.builtin.systemd_service) does without
-    a state, in one module call.
+  - Reads each path of O(paths) the way M(ansible.builtin.stat) does (without checksums), the
+    paths each pattern of O(globs) matches, the text of each file of O(contents) the way
+    M(ansible.builtin.slurp) does, the accounts of O(users) and O(groups) the way
+    M(ansible.builtin.getent) does, and the properties of each unit of O(units) the way
+    M(ansible.builtin.systemd_service) does without a state, in one module call.
   - A role that decides what to do from the host reads it once with this module, where a
     M(ansible.builtin.stat) or M(ansible.builtin.systemd_service) task per path or unit costs a
     module call each (0.5-1.2 s over SSH or docker exec on a 2-core host).
@@ -30,6 +36,40 @@ options:
         RV(paths.mtime), as M(ansible.builtin.stat) does with C(follow=true).
     type: list
     elements: path
+    default: []
+  globs:
+    description:
+      - Absolute shell patterns (C(*), C(?), C([...])); each is returned with the paths it
+        matches, hidden ones included, each read as in O(paths).
+    type: list
+    elements: str
+    default: []
+  trees:
+    description:
+      - Absolute directories to list recursively, as M(ansible.builtin.find) does with
+        C(recurse), C(hidden), C(file_type=any) and C(get_checksum). Links are not followed.
+      - Each entry under the directory (not the directory itself) is returned with its
+        C(path), C(isdir), C(isreg), C(islnk), C(mode) (an octal string such as C(0644)),
+        C(uid), C(gid) and, for a regular file, its SHA-1 C(checksum).
+    type: list
+    elements: path
+    default: []
+  contents:
+    description:
+      - Absolute paths of text files (up to 1 MiB each) to return the content of.
+      - Give the task C(no_log) when a file holds secrets.
+    type: list
+    elements: path
+    default: []
+  users:
+    description: Names of accounts to look up in the passwd database.
+    type: list
+    elements: str
+    default: []
+  groups:
+    description: Names of groups to look up in the group database.
+    type: list
+    elements: str
     default: []
   units:
     description: Names of systemd units to read (C(name.service), C(name.socket), ...). A unit
@@ -61,6 +101,17 @@ EXAMPLES = r"""
       - gunicorn-app.socket
   register: state
 # state.paths['/srv/app/current'].lnk_source, state.units['gunicorn-app.service'].ActiveState
+
+- name: Read the account, the environment file and the releases
+  flaskstack.web.host_state:
+    users: [app]
+    groups: [app]
+    contents: [/etc/app/env]
+    globs: [/srv/app/releases/*]
+  register: state
+  no_log: true  # the environment file holds secrets
+# state.users.app.exists, state.contents['/etc/app/env'],
+# state.globs['/srv/app/releases/*'] | map(attribute='path')
 """
 
 RETURN = r"""
@@ -90,6 +141,30 @@ paths:
     mtime:
       description: Modification time in seconds since the epoch (through a link; 0 when absent).
       type: float
+globs:
+  description: Each pattern of O(globs) with the list of what it matches, sorted by path, each
+    item as in RV(paths) plus its C(path).
+  returned: always
+  type: dict
+trees:
+  description: Each directory of O(trees) with the list of what is under it, sorted by path; a
+    missing directory has an empty list.
+  returned: always
+  type: dict
+contents:
+  description: Each file of O(contents) with its text; null when it is missing or not a regular
+    file.
+  returned: always
+  type: dict
+users:
+  description: Each account of O(users) with C(exists), and C(uid), C(gid), C(home) and
+    C(shell) when it exists.
+  returned: always
+  type: dict
+groups:
+  description: Each group of O(groups) with C(exists), and C(gid) when it exists.
+  returned: always
+  type: dict
 units:
   description: Each unit of O(units) with the properties of O(properties), as systemctl shows
     them (strings).
@@ -115,6 +190,74 @@ def read_path(path: str) -> dict[str, Any]:
     }
 
 
+def read_glob(pattern: str) -> list[dict[str, Any]]:
+    return [
+        {"path": path, **read_path(path)}
+        for path in sorted(glob.glob(pattern, include_hidden=True))
+    ]
+
+
+def read_tree(top: str) -> list[dict[str, Any]]:
+    entries = []
+    for root, dirs, files in os.walk(top):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            info = os.lstat(path)
+            entry = {
+                "path": path,
+                "isdir": stat.S_ISDIR(info.st_mode),
+                "isreg": stat.S_ISREG(info.st_mode),
+                "islnk": stat.S_ISLNK(info.st_mode),
+                "mode": f"{stat.S_IMODE(info.st_mode):04o}",
+                "uid": info.st_uid,
+                "gid": info.st_gid,
+                "checksum": "",
+            }
+            if entry["isreg"]:
+                with open(path, "rb") as fh:
+                    # SHA-1 as find get_checksum gives it: it detects a change.
+                    entry["checksum"] = hashlib.sha1(fh.read()).hexdigest()
+            entries.append(entry)
+    return sorted(entries, key=lambda entry: entry["path"])
+
+
+MAX_CONTENT = 1024 * 1024
+
+
+def read_content(module: AnsibleModule, path: str) -> str | None:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    if info.st_size > MAX_CONTENT:
+        module.fail_json(msg=f"contents: {path} is larger than {MAX_CONTENT} bytes")
+    with open(path, encoding="utf-8", errors="surrogateescape") as fh:
+        return fh.read()
+
+
+def read_user(name: str) -> dict[str, Any]:
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        return {"exists": False}
+    return {
+        "exists": True,
+        "uid": entry.pw_uid,
+        "gid": entry.pw_gid,
+        "home": entry.pw_dir,
+        "shell": entry.pw_shell,
+    }
+
+
+def read_group(name: str) -> dict[str, Any]:
+    try:
+        return {"exists": True, "gid": grp.getgrnam(name).gr_gid}
+    except KeyError:
+        return {"exists": False}
+
+
 def read_unit(module: AnsibleModule, systemctl: str, unit: str, names: list[str]) -> dict[str, str]:
     # One unit per call: with several units systemctl leaves out empty properties per block,
     # which would make the blocks ambiguous. Each call costs milliseconds, not a module call.
@@ -131,6 +274,11 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "paths": {"type": "list", "elements": "path", "default": []},
+            "globs": {"type": "list", "elements": "str", "default": []},
+            "trees": {"type": "list", "elements": "path", "default": []},
+            "contents": {"type": "list", "elements": "path", "default": []},
+            "users": {"type": "list", "elements": "str", "default": []},
+            "groups": {"type": "list", "elements": "str", "default": []},
             "units": {"type": "list", "elements": "str", "default": []},
             "properties": {
                 "type": "list",
@@ -148,9 +296,10 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    relative = [path for path in module.params["paths"] if not os.path.isabs(path)]
-    if relative:
-        module.fail_json(msg=f"paths must be absolute: {', '.join(relative)}")
+    for option in ("paths", "globs", "trees", "contents"):
+        relative = [path for path in module.params[option] if not os.path.isabs(path)]
+        if relative:
+            module.fail_json(msg=f"{option} must be absolute: {', '.join(relative)}")
     units: dict[str, dict[str, str]] = {}
     if module.params["units"]:
         systemctl = module.get_bin_path("systemctl", required=True)
@@ -161,6 +310,11 @@ def main() -> None:
     module.exit_json(
         changed=False,
         paths={path: read_path(path) for path in module.params["paths"]},
+        globs={pattern: read_glob(pattern) for pattern in module.params["globs"]},
+        trees={top: read_tree(top) for top in module.params["trees"]},
+        contents={path: read_content(module, path) for path in module.params["contents"]},
+        users={name: read_user(name) for name in module.params["users"]},
+        groups={name: read_group(name) for name in module.params["groups"]},
         units=units,
     )
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import grp
+import hashlib
 import json
 import os
+import pwd
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +121,95 @@ def test_a_failing_systemctl_fails_the_module_naming_the_unit(tmp_path: Path) ->
 def test_relative_paths_are_refused(tmp_path: Path) -> None:
     result = run(tmp_path, {"paths": ["srv/app/current"]})
     assert result["failed"] is True and "srv/app/current" in result["msg"]
+
+
+def test_globs_contents_and_accounts(tmp_path: Path) -> None:
+    releases = tmp_path / "releases"
+    for name in ("b", "a", ".half"):
+        (releases / name).mkdir(parents=True)
+    (releases / "a" / ".release-complete").write_text("")
+    os.utime(releases / "a" / ".release-complete", (1000, 1000))
+    env = tmp_path / "env"
+    env.write_text('SECRET_KEY="k"\n')
+    user = pwd.getpwuid(os.getuid())
+    group = grp.getgrgid(os.getgid())
+    top, markers = f"{releases}/*", f"{releases}/*/.release-complete"
+    result = run(
+        tmp_path,
+        {
+            "globs": [top, markers, f"{tmp_path}/nothing/*"],
+            "contents": [str(env), str(tmp_path / "missing"), str(releases)],
+            "users": [user.pw_name, "no-such-user-here"],
+            "groups": [group.gr_name, "no-such-group-here"],
+        },
+    )
+    assert result["changed"] is False
+    globs = result["globs"]
+    # Sorted, hidden entries included, each read as a path is.
+    assert [item["path"] for item in globs[top]] == [
+        f"{releases}/.half",
+        f"{releases}/a",
+        f"{releases}/b",
+    ]
+    assert all(item["isdir"] and not item["islnk"] for item in globs[top])
+    assert [(item["path"], item["isreg"], item["mtime"]) for item in globs[markers]] == [
+        (f"{releases}/a/.release-complete", True, 1000)
+    ]
+    assert globs[f"{tmp_path}/nothing/*"] == []
+    # Text of a file; null for a missing path and for a directory.
+    assert result["contents"] == {
+        str(env): 'SECRET_KEY="k"\n',
+        str(tmp_path / "missing"): None,
+        str(releases): None,
+    }
+    assert result["users"] == {
+        user.pw_name: {
+            "exists": True,
+            "uid": user.pw_uid,
+            "gid": user.pw_gid,
+            "home": user.pw_dir,
+            "shell": user.pw_shell,
+        },
+        "no-such-user-here": {"exists": False},
+    }
+    assert result["groups"] == {
+        group.gr_name: {"exists": True, "gid": group.gr_gid},
+        "no-such-group-here": {"exists": False},
+    }
+
+
+def test_relative_globs_and_contents_are_refused(tmp_path: Path) -> None:
+    for option in ("globs", "contents"):
+        result = run(tmp_path, {option: ["releases/*"]})
+        assert result["failed"] is True
+        assert result["msg"] == f"{option} must be absolute: releases/*"
+
+
+def test_trees_list_as_find_does_without_following_links(tmp_path: Path) -> None:
+    conf = tmp_path / "nginx"
+    (conf / "sites-available").mkdir(parents=True)
+    (conf / "sites-enabled").mkdir()
+    (conf / "nginx.conf").write_text("events {}\n")
+    (conf / "nginx.conf").chmod(0o640)
+    (conf / "sites-available" / "default").write_text("server {}\n")
+    (conf / "sites-enabled" / "default").symlink_to(conf / "sites-available" / "default")
+    (conf / ".hidden").write_text("")
+    result = run(tmp_path, {"trees": [str(conf), str(tmp_path / "missing")]})
+    tree = {item["path"][len(str(conf)) + 1 :]: item for item in result["trees"][str(conf)]}
+    assert list(tree) == sorted(tree)
+    assert set(tree) == {
+        ".hidden",
+        "nginx.conf",
+        "sites-available",
+        "sites-available/default",
+        "sites-enabled",
+        "sites-enabled/default",
+    }
+    conf_file = tree["nginx.conf"]
+    assert conf_file["isreg"] and not conf_file["isdir"] and not conf_file["islnk"]
+    assert conf_file["mode"] == "0640" and conf_file["uid"] == os.getuid()
+    assert conf_file["checksum"] == hashlib.sha1(b"events {}\n").hexdigest()
+    assert tree["sites-available"]["isdir"] and tree["sites-available"]["checksum"] == ""
+    link = tree["sites-enabled/default"]
+    assert link["islnk"] and not link["isreg"] and link["checksum"] == ""
+    assert result["trees"][str(tmp_path / "missing")] == []
