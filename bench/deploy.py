@@ -6,6 +6,10 @@ Runs playbooks/site.yml against the bench container three times, the way operato
     no-change the same run again (nothing to do: changed=0 expected)
     redeploy  a code-only change: the sample app's wheel rebuilt with one changed file
 
+and then, in a second container from the same image, the peer issue 12 measures against:
+bench/peer/site.yml (geerlingguy.nginx with a hand-written Gunicorn unit, the same wheel), its
+first converge and its no-change re-run, so that the no-change ratio is taken side by side.
+
 Each step reports its wall-clock seconds; the module calls made on the host, counted by the
 Docker daemon as the commands Ansible ran in the container (`docker exec`: one per module call
 with pipelining, one per file transfer); and, from the play recap, the tasks that ran on the host
@@ -13,6 +17,7 @@ with pipelining, one per file transfer); and, from the play recap, the tasks tha
 (deploy.json) into the JSON/Markdown/PNG report, so a slower day 2 shows up as a number.
 
     python -m bench.deploy --out results/bench [--inventory bench/inventory.yml]
+                           [--peer-container flaskstack-bench-peer]
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ RECAP = re.compile(
 )
 # The steps, in the order they run (bench/run.py checks a smoke run has all of them).
 STEP_NAMES = ("first", "no-change", "redeploy")
+PEER_STEP_NAMES = ("first", "no-change")
 # What the redeploy changes in the wheel: one line in the package, nothing else.
 CHANGED_FILE = Path("src/flaskstack_sample/__init__.py")
 
@@ -180,6 +186,31 @@ def run_playbook(
     )
 
 
+def no_change_vs_peer(deploy: Mapping[str, object] | None) -> float | None:
+    """site.yml's no-change wall time over the peer's (issue 12's goal: <= 0.5), or None."""
+    if not deploy:
+        return None
+
+    def wall(steps: object) -> float | None:
+        for step in steps if isinstance(steps, list) else []:
+            if step.get("name") == "no-change" and step.get("wall_s"):
+                return float(step["wall_s"])
+        return None
+
+    ours = wall(deploy.get("steps"))
+    peer = deploy.get("peer")
+    theirs = wall(peer.get("steps")) if isinstance(peer, Mapping) else None
+    return round(ours / theirs, 2) if ours and theirs else None
+
+
+def report_step(prefix: str, step: Step) -> None:
+    print(
+        f"bench: {prefix} {step.name:<9} {step.wall_s:6.1f} s  {step.host_calls:4d} host calls, "
+        f"{step.tasks_run:4d} tasks run, {step.changed} changed",
+        flush=True,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", type=Path, default=Path("results/bench"))
@@ -193,6 +224,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--reused", action="store_true", help="the container already ran the stack (--keep)"
     )
+    p.add_argument(
+        "--peer-container",
+        default=os.environ.get("BENCH_PEER_CONTAINER", ""),
+        help="a fresh container for bench/peer/site.yml (BENCH_PEER_CONTAINER); none: no peer",
+    )
+    p.add_argument("--peer-inventory", type=Path, default=ROOT / "bench" / "peer" / "inventory.yml")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -224,25 +261,47 @@ def main(argv: Sequence[str] | None = None) -> int:
             name, description, playbook, env, args.out / f"deploy-{name}.log", args.container
         )
         results.append(step)
-        print(
-            f"bench: deploy {name:<9} {step.wall_s:6.1f} s  {step.host_calls:4d} host calls, "
-            f"{step.tasks_run:4d} tasks run, {step.changed} changed",
-            flush=True,
-        )
+        report_step("deploy", step)
     if results[1].changed:
         print(f"bench: WARNING the no-change run changed {results[1].changed} task(s)", flush=True)
-    (args.out / "deploy.json").write_text(
-        json.dumps(
-            {
-                "playbook": "playbooks/site.yml",
-                "fresh": not args.reused,
-                "steps": [s.as_dict() for s in results],
-            },
-            indent=2,
-        )
-        + "\n"
-    )
+    data: dict[str, object] = {
+        "playbook": "playbooks/site.yml",
+        "fresh": not args.reused,
+        "steps": [s.as_dict() for s in results],
+    }
+    if args.peer_container:
+        data["peer"] = run_peer(args, wheels["base"])
+        print(f"bench: no-change vs the peer's: {no_change_vs_peer(data)}x (goal <= 0.5x)")
+    (args.out / "deploy.json").write_text(json.dumps(data, indent=2) + "\n")
     return 0
+
+
+def run_peer(args: argparse.Namespace, wheel: Path) -> dict[str, object]:
+    """bench/peer/site.yml twice in its own container: the first converge, then the same run."""
+    env = {
+        **os.environ,
+        "BENCH_APP_PACKAGE": str(wheel),
+        "BENCH_PEER_CONTAINER": args.peer_container,
+    }
+    playbook = [
+        "ansible-playbook",
+        "-i",
+        str(args.peer_inventory),
+        str(ROOT / "bench" / "peer" / "site.yml"),
+    ]
+    steps = []
+    for name, description in zip(
+        PEER_STEP_NAMES, ("first converge", "the same run again"), strict=True
+    ):
+        log = args.out / f"deploy-peer-{name}.log"
+        step = run_playbook(name, description, playbook, env, log, args.peer_container)
+        steps.append(step)
+        report_step("peer  ", step)
+    return {
+        "playbook": "bench/peer/site.yml",
+        "what": "geerlingguy.nginx 3.2.0 and a hand-written Gunicorn unit, same image and wheel",
+        "steps": [s.as_dict() for s in steps],
+    }
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from bench.deploy import no_change_vs_peer
+
 SERVER_LABELS = {
     "dev": "Flask dev server",
     "gunicorn": "Gunicorn direct (HTTP)",
@@ -437,11 +439,29 @@ def render_deploy(deploy: Mapping[str, Any] | None) -> list[str]:
         "| Run | What | Wall s | Host calls | Tasks run | Changed |",
         "|---|---|---:|---:|---:|---:|",
     ]
+    row = "| {prefix}{name} | {description} | {wall} | {calls} | {tasks_run} | {changed} |".format
     lines += [
-        f"| {step['name']} | {step['description']} | {_fmt(step['wall_s'], 1)} | "
-        f"{_fmt(step.get('host_calls'))} | {step['tasks_run']} | {step['changed']} |"
+        row(prefix="", wall=_fmt(step["wall_s"], 1), calls=_fmt(step.get("host_calls")), **step)
         for step in deploy.get("steps", [])
     ]
+    peer = deploy.get("peer")
+    if peer:
+        lines += [
+            row(
+                prefix="peer ",
+                wall=_fmt(step["wall_s"], 1),
+                calls=_fmt(step.get("host_calls")),
+                **step,
+            )
+            for step in peer.get("steps", [])
+        ]
+        lines += [
+            "",
+            f"Peer: `{peer.get('playbook', '?')}` ({peer.get('what', '')}) in a second container"
+            " from the same image, run right after the rows above. No-change re-run of"
+            f" site.yml vs the peer's: **{_fmt(no_change_vs_peer(deploy), 2)}x** (issue 12's goal:"
+            " ≤ 0.5x).",
+        ]
     return lines
 
 
@@ -635,10 +655,15 @@ def plot(
     )
 
     ax = axes[0][2]
-    steps = (deploy or {}).get("steps", [])
+    peer_steps = ((deploy or {}).get("peer") or {}).get("steps", [])
+    steps = (deploy or {}).get("steps", []) + [
+        {**step, "name": f"peer {step['name']}"} for step in peer_steps
+    ]
     if steps:
         names = [step["name"] for step in steps]
-        ax.bar(names, [step["wall_s"] for step in steps], color="#1f77b4")
+        colors = ["#ff7f0e" if name.startswith("peer ") else "#1f77b4" for name in names]
+        ax.bar(names, [step["wall_s"] for step in steps], color=colors)
+        ax.tick_params(axis="x", labelsize=8)
         for i, step in enumerate(steps):
             label = (
                 f"{step['wall_s']:.0f} s\n{_fmt(step.get('host_calls'))} host calls\n"

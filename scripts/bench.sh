@@ -12,6 +12,10 @@
 #   anything else      passed to bench/run.py (see `python -m bench.run --help`), e.g.
 #                      --only 'dynamic/.*/c16' --repeats 5 --duration 5
 #
+# A full run also deploys the peer issue 12 compares against (bench/peer/site.yml:
+# geerlingguy.nginx and a hand-written Gunicorn unit) into a second, fresh container from the same
+# image, always removed afterwards; the smoke test leaves it out (a minute of `make test`).
+#
 # Environment: BENCH_CONTAINER (flaskstack-bench; flaskstack-bench-smoke with --smoke),
 # FLASKSTACK_IMAGE_DEBIAN12 (the test image), BENCH_BUDGET (570: seconds for the whole run,
 # deployment included).
@@ -40,6 +44,8 @@ else
   out=results/bench
 fi
 export BENCH_CONTAINER=$name  # bench/inventory.yml targets it
+peer=""
+[ "$smoke" = 1 ] || peer=$name-peer
 
 say() { printf '\033[1mbench:\033[0m %s\n' "$*"; }
 # shellcheck source=scripts/systemd-container.sh
@@ -52,6 +58,7 @@ if [ "$image" = flaskstack/debian:bookworm ]; then
 fi
 
 cleanup() {
+  [ -z "$peer" ] || docker rm -f "$peer" >/dev/null 2>&1 || true
   if [ "$keep" = 0 ]; then
     docker rm -f "$name" >/dev/null 2>&1 || true
   else
@@ -78,12 +85,20 @@ mkdir -p "$out"
 # (the container must reach PyPI).
 ansible-playbook -i bench/inventory.yml molecule/resources/controller_ca.yml >"$out/controller_ca.log" 2>&1 \
   || { tail -n 40 "$out/controller_ca.log" >&2; exit 1; }
+if [ -n "$peer" ]; then
+  docker rm -f "$peer" >/dev/null 2>&1 || true
+  say "starting $peer from $image (the peer's)"
+  systemd_container_run "$peer" "$peer" "$image"
+  systemd_container_wait "$peer" || say "systemd in $peer is not up after 60 s; going on"
+  BENCH_PEER_CONTAINER=$peer ansible-playbook -i bench/peer/inventory.yml molecule/resources/controller_ca.yml \
+    >"$out/controller_ca-peer.log" 2>&1 || { tail -n 40 "$out/controller_ca-peer.log" >&2; exit 1; }
+fi
 
 # The deploy section: first converge, no-change re-run and code-only redeploy of site.yml, each
 # timed with its task counts (bench/deploy.py); the measurements below run on the redeployed stack.
 t=$SECONDS
-say "deploying: playbooks/site.yml three times (logs: $out/deploy-*.log)"
-deploy_args=()
+say "deploying: playbooks/site.yml three times${peer:+, then the peer twice} (logs: $out/deploy-*.log)"
+deploy_args=(--peer-container "$peer")
 [ "$reused" = 1 ] && deploy_args+=(--reused)
 python -m bench.deploy --out "$out" "${deploy_args[@]}"
 say "deploy section done in $((SECONDS - t))s"

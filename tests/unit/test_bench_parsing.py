@@ -300,6 +300,38 @@ def test_deploy_section_renders_every_step() -> None:
     assert report.render_deploy(None) == []
 
 
+def _step(name: str, wall: float, calls: int = 20) -> dict[str, object]:
+    return {
+        "name": name,
+        "description": name,
+        "wall_s": wall,
+        "host_calls": calls,
+        "tasks_run": 30,
+        "changed": 0,
+        "skipped": 0,
+    }
+
+
+def test_deploy_section_puts_the_peer_next_to_site_yml() -> None:
+    data = {
+        "playbook": "playbooks/site.yml",
+        "steps": [_step("first", 50.0), _step("no-change", 13.0), _step("redeploy", 22.0)],
+        "peer": {
+            "playbook": "bench/peer/site.yml",
+            "what": "geerlingguy.nginx",
+            "steps": [_step("first", 30.0), _step("no-change", 10.0, 21)],
+        },
+    }
+    assert deploy.no_change_vs_peer(data) == pytest.approx(1.3)
+    text = "\n".join(report.render_deploy(data))
+    assert "| peer no-change | no-change | 10.0 | 21 | 30 | 0 |" in text
+    assert "**1.30x**" in text
+    # No peer (a smoke run), or a peer without its no-change step: no ratio, never a crash.
+    assert deploy.no_change_vs_peer({"steps": data["steps"]}) is None
+    assert deploy.no_change_vs_peer({**data, "peer": {"steps": [_step("first", 30.0)]}}) is None
+    assert deploy.no_change_vs_peer(None) is None
+
+
 def test_cores_is_a_number_the_report_can_multiply() -> None:
     # nproc prints text; the c=64 bound is cores x a ratio (a string there crashed `make bench`).
     from bench import report
