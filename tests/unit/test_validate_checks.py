@@ -1,0 +1,304 @@
+"""Each role's validate.yml: every value argument_specs cannot check is refused with a message that
+names it, and several bad values at once are all named in one failure.
+
+The checks a role makes once per input were one assert task each; they are one task per role now
+(a task costs ~30-50 ms on every site.yml run). These cases prove the merged task still refuses
+each value it took over, names the variable, and passes good input. One ansible-playbook run on
+this machine (connection local), a play per case: each includes the role's `validate` entry
+point (it only reads variables) and writes how it ended to a JSON file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+BASE: dict[str, dict[str, Any]] = {
+    # A git source: the app's checks read nothing on the controller.
+    "app": {
+        "app_name": "sample",
+        "app_source_type": "git",
+        "app_git_repo": "https://git.invalid/sample.git",
+    },
+    "gunicorn": {"gunicorn_app_name": "sample", "gunicorn_wsgi_app": "pkg.wsgi:app"},
+    "tls": {"tls_name": "sample", "tls_server_names": ["sample.test"]},
+    "nginx": {"nginx_sites": [{"name": "sample", "server_names": ["sample.test"]}]},
+}
+
+# (role, bad values, texts the failure message must contain); no texts: the input is good.
+CASES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
+    "app_good": ("app", {}, []),
+    "app_keep_releases": (
+        "app",
+        {"app_keep_releases": 0},
+        ["app_keep_releases must be at least 1"],
+    ),
+    "app_log_rotate_keep": (
+        "app",
+        {"app_log_rotate_keep": 0},
+        ["app_log_rotate_keep must be at least 1 (got 0)."],
+    ),
+    "app_root": (
+        "app",
+        {"app_root": "srv/x"},
+        ["app_root must be an absolute path (got 'srv/x')."],
+    ),
+    "app_env_file": ("app", {"app_env_file": "env"}, ["app_env_file must be an absolute path"]),
+    "app_sandbox_umask": ("app", {"app_sandbox_umask": "777"}, ["app_sandbox_umask ('777')"]),
+    "app_sandbox_paths": (
+        "app",
+        {"app_sandbox_read_write_paths": ["rel"]},
+        ["app_sandbox_read_write_paths (['rel'])"],
+    ),
+    "app_git_repo": ("app", {"app_git_repo": ""}, ["app_source_type 'git' needs app_git_repo."]),
+    "app_release": ("app", {"app_release": "../x"}, ["app_release '../x' must be a plain name"]),
+    "app_env": ("app", {"app_env": {"1BAD": "x"}}, ["app_env keys must be environment variable"]),
+    "app_shared_dirs": (
+        "app",
+        {"app_shared_dirs": ["../up"]},
+        ["app_shared_dirs entries ['../up']"],
+    ),
+    "app_source_exclude_dirs": (
+        "app",
+        {"app_source_exclude_dirs": ["/abs"]},
+        ["app_source_exclude_dirs entries ['/abs']"],
+    ),
+    "app_static_dir": ("app", {"app_static_dir": "/abs/static"}, ["app_static_dir '/abs/static'"]),
+    "app_hooks_before_switch": (
+        "app",
+        {"app_hooks_before_switch": [[]]},
+        ["app_hooks_before_switch: every entry must be a non-empty list"],
+    ),
+    "app_hooks_after_switch": (
+        "app",
+        {"app_hooks_after_switch": [[]]},
+        ["app_hooks_after_switch: every entry must be a non-empty list"],
+    ),
+    "app_requirements_file": (
+        "app",
+        {
+            "app_source_type": "package",
+            "app_package_file": "/nowhere/sample-1.0-py3-none-any.whl",
+            "app_requirements_file": "requirements.txt",
+        },
+        ["app_requirements_file 'requirements.txt' must be an absolute path"],
+    ),
+    "app_several": (
+        "app",
+        {"app_keep_releases": 0, "app_release": "../x", "app_root": "rel"},
+        ["app_keep_releases must be", "app_release '../x'", "app_root must be an absolute path"],
+    ),
+    "gunicorn_good": ("gunicorn", {}, []),
+    "gunicorn_threads": (
+        "gunicorn",
+        {"gunicorn_threads": 0},
+        ["gunicorn_threads must be at least 1 (got 0)."],
+    ),
+    "gunicorn_health_delay": (
+        "gunicorn",
+        {"gunicorn_health_delay": -1},
+        ["gunicorn_health_delay must be at least 0 (got -1)."],
+    ),
+    "gunicorn_umask": (
+        "gunicorn",
+        {"gunicorn_umask": "22"},
+        ['gunicorn_umask must be an octal mode string like "0660" (got 22).'],
+    ),
+    "gunicorn_tasks_max": (
+        "gunicorn",
+        {"gunicorn_tasks_max": 8},
+        ["gunicorn_tasks_max 0 (no limit)"],
+    ),
+    "gunicorn_log_dir": (
+        "gunicorn",
+        {"gunicorn_log_dir": "log"},
+        ["gunicorn_log_dir must be an absolute"],
+    ),
+    "gunicorn_bind_address": (
+        "gunicorn",
+        {"gunicorn_bind_address": "nohost"},
+        ["gunicorn_bind_address 'nohost' must be host:port"],
+    ),
+    "gunicorn_address_families": (
+        "gunicorn",
+        {"gunicorn_address_families": ["AF_INET"]},
+        ["gunicorn_address_families ['AF_INET'] must hold"],
+    ),
+    "gunicorn_wsgi_app": (
+        "gunicorn",
+        {"gunicorn_wsgi_app": "pkg wsgi"},
+        ["gunicorn_wsgi_app 'pkg wsgi'"],
+    ),
+    "gunicorn_health_path": (
+        "gunicorn",
+        {"gunicorn_health_path": "healthz"},
+        ["gunicorn_health_path must start with / (is healthz)"],
+    ),
+    "gunicorn_health_status": (
+        "gunicorn",
+        {"gunicorn_health_status": [99]},
+        ["gunicorn_health_status a list of HTTP statuses 100-599 (is [99])"],
+    ),
+    "gunicorn_several": (
+        "gunicorn",
+        {"gunicorn_threads": 0, "gunicorn_timeout": 0, "gunicorn_socket_mode": "9"},
+        ["gunicorn_threads must be", "gunicorn_timeout must be", "gunicorn_socket_mode must be"],
+    ),
+    "tls_good": ("tls", {}, []),
+    "tls_rsa_key_size": (
+        "tls",
+        {"tls_rsa_key_size": 1024},
+        ["tls_rsa_key_size must be at least 2048"],
+    ),
+    "tls_lifetimes": (
+        "tls",
+        {"tls_selfsigned_days": 10, "tls_renew_before_days": 30},
+        ["tls_selfsigned_days (10) must be greater than tls_renew_before_days (30)"],
+    ),
+    "tls_provided": ("tls", {"tls_mode": "provided"}, ["tls_mode 'provided' needs"]),
+    "tls_acme": (
+        "tls",
+        {"tls_mode": "acme", "tls_server_names": ["10.0.0.1"]},
+        ["tls_mode 'acme' needs", "DNS names only in tls_server_names"],
+    ),
+    "nginx_good": ("nginx", {}, []),
+    "nginx_site_name": (
+        "nginx",
+        {"nginx_sites": [{"name": "Bad Name", "server_names": ["sample.test"]}]},
+        ["nginx_sites[0]: `name` must be", "(is 'Bad Name')"],
+    ),
+    "nginx_second_site": (
+        "nginx",
+        {
+            "nginx_sites": [
+                {"name": "sample", "server_names": ["sample.test"]},
+                {"name": "other", "server_names": []},
+            ]
+        },
+        ["nginx_sites[1]: `name` must be"],
+    ),
+    "nginx_unique": (
+        "nginx",
+        {
+            "nginx_sites": [
+                {"name": "sample", "server_names": ["sample.test"]},
+                {"name": "sample", "server_names": ["other.test"]},
+            ]
+        },
+        ["nginx_sites: every `name` and every entry of `server_names` may appear only once"],
+    ),
+}
+
+
+def play(case: str, role: str, values: dict[str, Any], out: Path) -> dict[str, Any]:
+    report = str(out / f"{case}.json")
+    return {
+        "name": case,
+        "hosts": "localhost",
+        "gather_facts": False,
+        "tasks": [
+            {
+                "name": "Check the input",
+                "block": [
+                    {
+                        "name": "Include the role's validate entry point",
+                        "ansible.builtin.include_role": {
+                            "name": f"flaskstack.web.{role}",
+                            "tasks_from": "validate",
+                        },
+                        "vars": {**BASE[role], **values},
+                    },
+                    {
+                        "name": "Report that it passed",
+                        "ansible.builtin.copy": {
+                            "content": '{"failed": false}',
+                            "dest": report,
+                            "mode": "0644",
+                        },
+                    },
+                ],
+                "rescue": [
+                    {
+                        "name": "Report where and why it failed",
+                        "ansible.builtin.copy": {
+                            "content": "{{ {'failed': true, 'task': ansible_failed_task.name,"
+                            " 'msg': ansible_failed_result.msg | default('')} | to_json }}",
+                            "dest": report,
+                            "mode": "0644",
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("validate")
+    playbook = tmp / "playbook.yml"
+    playbook.write_text(
+        yaml.safe_dump([play(case, role, values, tmp) for case, (role, values, _) in CASES.items()])
+    )
+    inventory = tmp / "hosts.yml"
+    inventory.write_text(
+        yaml.safe_dump(
+            {
+                "all": {
+                    "hosts": {
+                        "localhost": {
+                            "ansible_connection": "local",
+                            "ansible_python_interpreter": sys.executable,
+                        }
+                    }
+                }
+            }
+        )
+    )
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            "-i",
+            str(inventory),
+            str(playbook),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    found = {}
+    for case in CASES:
+        path = tmp / f"{case}.json"
+        assert path.is_file(), f"{case}: no report\n{result.stdout[-3000:]}"
+        found[case] = json.loads(path.read_text())
+    return found
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_validate_refuses_each_bad_value_by_name(
+    case: str, reports: dict[str, dict[str, Any]]
+) -> None:
+    _, _, texts = CASES[case]
+    report = reports[case]
+    if not texts:
+        assert report == {"failed": False}
+        return
+    assert report["failed"], f"{case}: the role accepted {CASES[case][1]}"
+    # Refused by the role's own checks, not by a template error on the way.
+    assert report["task"].startswith("Check"), report
+    for text in texts:
+        assert text in report["msg"], f"{text!r} not in {report['msg']!r}"
