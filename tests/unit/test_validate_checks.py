@@ -92,6 +92,33 @@ CASES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
         },
         ["app_requirements_file 'requirements.txt' must be an absolute path"],
     ),
+    "app_package_file": (
+        "app",
+        {
+            "app_source_type": "package",
+            "app_package_file": "/nowhere/sample-1.0-py3-none-any.whl",
+            "app_requirements_file": "",
+        },
+        ["app_package_file '/nowhere/sample-1.0-py3-none-any.whl' is not a file on the controller"],
+    ),
+    "app_package_requirements": (
+        "app",
+        {
+            "app_source_type": "package",
+            "app_package_file": "{{ validate_tmp }}/sample-1.0-py3-none-any.whl",
+            "app_requirements_file": "/nowhere/requirements.txt",
+        },
+        ["app_requirements_file '/nowhere/requirements.txt' is not a file on the controller"],
+    ),
+    "app_package_good": (
+        "app",
+        {
+            "app_source_type": "package",
+            "app_package_file": "{{ validate_tmp }}/sample-1.0-py3-none-any.whl",
+            "app_requirements_file": "{{ validate_tmp }}/requirements.txt",
+        },
+        [],
+    ),
     "app_several": (
         "app",
         {"app_keep_releases": 0, "app_release": "../x", "app_root": "rel"},
@@ -245,6 +272,8 @@ def play(case: str, role: str, values: dict[str, Any], out: Path) -> dict[str, A
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("validate")
+    (tmp / "sample-1.0-py3-none-any.whl").write_text("a wheel's stand-in\n")
+    (tmp / "requirements.txt").write_text("flask\n")
     playbook = tmp / "playbook.yml"
     playbook.write_text(
         yaml.safe_dump([play(case, role, values, tmp) for case, (role, values, _) in CASES.items()])
@@ -258,6 +287,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
                         "localhost": {
                             "ansible_connection": "local",
                             "ansible_python_interpreter": sys.executable,
+                            "validate_tmp": str(tmp),
                         }
                     }
                 }
