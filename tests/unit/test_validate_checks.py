@@ -73,6 +73,13 @@ CASES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
         ["app_source_exclude_dirs entries ['/abs']"],
     ),
     "app_static_dir": ("app", {"app_static_dir": "/abs/static"}, ["app_static_dir '/abs/static'"]),
+    # The regular expressions of the merged task, templated in a variable (Jinja keeps "\\" as two
+    # characters there, unlike in a `that:` condition): a parent directory part is refused...
+    "app_static_dir_parent": (
+        "app",
+        {"app_static_dir": "src/../static"},
+        ["app_static_dir 'src/../static' must be a path relative to the release"],
+    ),
     "app_hooks_before_switch": (
         "app",
         {"app_hooks_before_switch": [[]]},
@@ -125,6 +132,16 @@ CASES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
         ["app_keep_releases must be", "app_release '../x'", "app_root must be an absolute path"],
     ),
     "gunicorn_good": ("gunicorn", {}, []),
+    # ...and a factory call with arguments, an IPv6 address and an e-mail address are accepted.
+    "gunicorn_factory_and_ipv6": (
+        "gunicorn",
+        {
+            "gunicorn_wsgi_app": "flaskr:create_app(test_config=None)",
+            "gunicorn_bind_address": "[::1]:8000",
+            "gunicorn_address_families": ["AF_UNIX", "AF_INET", "AF_INET6"],
+        },
+        [],
+    ),
     "gunicorn_threads": (
         "gunicorn",
         {"gunicorn_threads": 0},
@@ -196,6 +213,12 @@ CASES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
         "tls",
         {"tls_mode": "acme", "tls_server_names": ["10.0.0.1"]},
         ["tls_mode 'acme' needs", "DNS names only in tls_server_names"],
+    ),
+    "tls_acme_good": ("tls", {"tls_mode": "acme", "tls_acme_email": "ops@sample.test"}, []),
+    "tls_acme_email": (
+        "tls",
+        {"tls_mode": "acme", "tls_acme_email": "ops at sample.test"},
+        ["tls_mode 'acme' needs", "tls_acme_email empty or an address"],
     ),
     "nginx_good": ("nginx", {}, []),
     "nginx_site_name": (
