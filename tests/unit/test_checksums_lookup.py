@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
-
-ROOT = Path(__file__).resolve().parents[2]
+from ansible_cli import JSON_OUTPUT, ansible
 
 
 def run_play(tmp_path: Path, tasks: list[dict[str, Any]]) -> dict[str, Any]:
@@ -21,29 +18,16 @@ def run_play(tmp_path: Path, tasks: list[dict[str, Any]]) -> dict[str, Any]:
     playbook.write_text(
         yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}])
     )
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-    }
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
-            str(playbook),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = ansible(
+        "ansible-playbook",
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        f"ansible_python_interpreter={sys.executable}",
+        str(playbook),
+        env=JSON_OUTPUT,
     )
     report = json.loads(done.stdout)
     return {

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from ansible_cli import JSON_OUTPUT, ansible
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = ROOT / "plugins" / "action" / "packages.py"
@@ -78,14 +78,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
     ]
     play = {"hosts": "localhost", "gather_facts": False, "tasks": play_tasks}
     playbook.write_text(yaml.safe_dump([play]))
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-    }
-    command = [
-        str(Path(sys.executable).parent / "ansible-playbook"),
+    done = ansible(
+        "ansible-playbook",
         "--check",
         "-i",
         "localhost,",
@@ -94,9 +88,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
         "-e",
         f"ansible_python_interpreter={SYSTEM_PYTHON}",
         str(playbook),
-    ]
-    done = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+        env=JSON_OUTPUT,
     )
     report = json.loads(done.stdout)
     tasks_run = report["plays"][0]["tasks"]

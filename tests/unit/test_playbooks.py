@@ -4,26 +4,15 @@ example inventory's vaulted secrets decrypt with the documented example password
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from ansible_cli import ansible
 
 ROOT = Path(__file__).resolve().parents[2]
 VAULT_PASS = ROOT / "inventories" / "example" / "vault-password.example"
 PLAYBOOKS = sorted((ROOT / "playbooks").glob("*.yml"))
 INVENTORIES = ["inventories/local", "inventories/example"]
-
-
-def ansible(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_FORCE_COLOR": "0"}
-    # The ansible commands of the interpreter running the tests (the project's venv).
-    command = [str(Path(sys.executable).parent / args[0]), *args[1:]]
-    return subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 def test_playbooks_exist() -> None:

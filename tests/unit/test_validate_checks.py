@@ -11,16 +11,13 @@ point (it only reads variables) and writes how it ended to a JSON file.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-
-ROOT = Path(__file__).resolve().parents[2]
+from ansible_cli import ansible
 
 BASE: dict[str, dict[str, Any]] = {
     # A git source: the app's checks read nothing on the controller.
@@ -317,20 +314,13 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
             }
         )
     )
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            "-i",
-            str(inventory),
-            str(playbook),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+    result = ansible(
+        "ansible-playbook",
+        "-i",
+        str(inventory),
+        str(playbook),
+        env={"ANSIBLE_NOCOLOR": "1"},
         timeout=300,
-        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     found = {}
