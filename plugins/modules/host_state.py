@@ -56,6 +56,19 @@ options:
     type: list
     elements: path
     default: []
+  files:
+    description:
+      - Absolute paths to read without following a link, the way M(flaskstack.web.paths)
+        compares them. Each is returned with C(type) (C(directory), C(file), C(link), C(other)
+        or C(absent)), C(owner) and C(group) (names, or the number when it has no name), C(uid),
+        C(gid), C(mode) (an octal string such as C(0644)), C(src) (what a link points to) and,
+        for a regular file of up to 1 MiB, its SHA-1 C(checksum) (empty for a larger one).
+      - Give the result to the O(flaskstack.web.paths#module:known) option of a later
+        M(flaskstack.web.paths) task. When every path it manages is read as wanted there, that
+        task makes no module call.
+    type: list
+    elements: path
+    default: []
   contents:
     description:
       - Absolute paths of text files (up to 1 MiB each) to return the content of.
@@ -148,6 +161,10 @@ globs:
     item as in RV(paths) plus its C(path).
   returned: always
   type: dict
+files:
+  description: Each path of O(files) with what is there, as described under O(files).
+  returned: always
+  type: dict
 trees:
   description: Each directory of O(trees) with the list of what is under it, sorted by path; a
     missing directory has an empty list.
@@ -227,6 +244,38 @@ def read_tree(top: str) -> list[dict[str, Any]]:
 
 
 MAX_CONTENT = 1024 * 1024
+_TYPES = {stat.S_IFDIR: "directory", stat.S_IFREG: "file", stat.S_IFLNK: "link"}
+
+
+def _name(table: Any, number: int) -> str:
+    try:
+        return table(number)[0]
+    except KeyError:
+        return str(number)
+
+
+def read_file(path: str) -> dict[str, Any]:
+    """The path as flaskstack.web.paths compares it (not following a link)."""
+    try:
+        info = os.lstat(path)
+    except OSError:  # missing, or a parent is not a directory
+        return {"type": "absent"}
+    kind = _TYPES.get(stat.S_IFMT(info.st_mode), "other")
+    read = {
+        "type": kind,
+        "owner": _name(pwd.getpwuid, info.st_uid),
+        "group": _name(grp.getgrgid, info.st_gid),
+        "uid": info.st_uid,
+        "gid": info.st_gid,
+        "mode": f"{stat.S_IMODE(info.st_mode):04o}",
+        "src": os.readlink(path) if kind == "link" else "",
+        "checksum": "",
+    }
+    # Logs can be large and are never compared by content: only files the size of a configuration.
+    if kind == "file" and info.st_size <= MAX_CONTENT:
+        with open(path, "rb") as fh:
+            read["checksum"] = hashlib.sha1(fh.read()).hexdigest()
+    return read
 
 
 def read_content(module: AnsibleModule, path: str) -> str | None:
@@ -285,6 +334,7 @@ def main() -> None:
             "paths": {"type": "list", "elements": "path", "default": []},
             "globs": {"type": "list", "elements": "str", "default": []},
             "trees": {"type": "list", "elements": "path", "default": []},
+            "files": {"type": "list", "elements": "path", "default": []},
             "contents": {"type": "list", "elements": "path", "default": []},
             "users": {"type": "list", "elements": "str", "default": []},
             "groups": {"type": "list", "elements": "str", "default": []},
@@ -305,7 +355,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    for option in ("paths", "globs", "trees", "contents"):
+    for option in ("paths", "globs", "trees", "files", "contents"):
         relative = [path for path in module.params[option] if not os.path.isabs(path)]
         if relative:
             module.fail_json(msg=f"{option} must be absolute: {', '.join(relative)}")
@@ -321,6 +371,7 @@ def main() -> None:
         paths={path: read_path(path) for path in module.params["paths"]},
         globs={pattern: read_glob(pattern) for pattern in module.params["globs"]},
         trees={top: read_tree(top) for top in module.params["trees"]},
+        files={path: read_file(path) for path in module.params["files"]},
         contents={path: read_content(module, path) for path in module.params["contents"]},
         users={name: read_user(name) for name in module.params["users"]},
         groups={name: read_group(name) for name in module.params["groups"]},

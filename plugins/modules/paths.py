@@ -85,6 +85,14 @@ options:
             are made by then, so list a validated file after what it may need, or alone.
           - Split into arguments like a shell would, but run without one.
         type: str
+  known:
+    description:
+      - The C(files) of a M(flaskstack.web.host_state) read of this host, taken earlier in the
+        run (C(path) -> what is there). When it shows every path of O(paths) as this module would
+        leave it (type, owner, group, mode, a link's target, a file's content), the task returns
+        unchanged without a module call; otherwise the module runs as without it.
+      - Read right before the task. A path changed between the read and the task is not seen.
+    type: dict
 attributes:
   check_mode:
     support: full
@@ -302,7 +310,9 @@ def main() -> None:
                     "content": {"type": "str"},
                     "validate": {"type": "str"},
                 },
-            }
+            },
+            # Compared by the action on the controller (plugins/action/paths.py), not here.
+            "known": {"type": "dict"},
         },
         supports_check_mode=True,
     )

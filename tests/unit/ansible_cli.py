@@ -3,11 +3,15 @@ running the tests (the project's virtualenv), from the checkout, with its ansibl
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,3 +42,28 @@ JSON_OUTPUT = {
     "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
     "ANSIBLE_LOCALHOST_WARNING": "false",
 }
+
+
+def local_play(directory: Path, tasks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Run `tasks` as one play on this machine (the tests' own interpreter, no facts), from a
+    playbook written into `directory`; what each task returned, by task name."""
+    playbook = directory / "play.yml"
+    playbook.write_text(
+        yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}])
+    )
+    done = ansible(
+        "ansible-playbook",
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        f"ansible_python_interpreter={sys.executable}",
+        str(playbook),
+        env=JSON_OUTPUT,
+    )
+    assert done.stdout.startswith("{"), done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    return {
+        task["task"]["name"]: task["hosts"]["localhost"] for task in report["plays"][0]["tasks"]
+    }

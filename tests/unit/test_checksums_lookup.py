@@ -4,35 +4,9 @@ replaces in the app role: the same files, the same checksums, without a module p
 from __future__ import annotations
 
 import hashlib
-import json
-import sys
 from pathlib import Path
-from typing import Any
 
-import yaml
-from ansible_cli import JSON_OUTPUT, ansible
-
-
-def run_play(tmp_path: Path, tasks: list[dict[str, Any]]) -> dict[str, Any]:
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
-        yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}])
-    )
-    done = ansible(
-        "ansible-playbook",
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
-        "-e",
-        f"ansible_python_interpreter={sys.executable}",
-        str(playbook),
-        env=JSON_OUTPUT,
-    )
-    report = json.loads(done.stdout)
-    return {
-        task["task"]["name"]: task["hosts"]["localhost"] for task in report["plays"][0]["tasks"]
-    }
+from ansible_cli import local_play
 
 
 def test_a_tree_reads_as_find_reads_it(tmp_path: Path) -> None:
@@ -45,7 +19,7 @@ def test_a_tree_reads_as_find_reads_it(tmp_path: Path) -> None:
     (src / "empty").mkdir()
     package = tmp_path / "app.whl"
     package.write_bytes(b"PK\x03\x04 not really a wheel")
-    found = run_play(
+    found = local_play(
         tmp_path,
         [
             {

@@ -213,3 +213,35 @@ def test_trees_list_as_find_does_without_following_links(tmp_path: Path) -> None
     link = tree["sites-enabled/default"]
     assert link["islnk"] and not link["isreg"] and link["checksum"] == ""
     assert result["trees"][str(tmp_path / "missing")] == []
+
+
+def test_files_read_as_the_paths_action_compares_them(tmp_path: Path) -> None:
+    (tmp_path / "conf").write_text("x = 1\n")
+    (tmp_path / "conf").chmod(0o640)
+    big = tmp_path / "access.log"
+    big.write_bytes(b"." * (1024 * 1024 + 1))
+    (tmp_path / "current").symlink_to("releases/r1")  # dangling: read, not followed
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    names = ["conf", "access.log", "current", "fifo", "missing", "conf/under-a-file"]
+    result = run(tmp_path, {"files": [str(tmp_path / name) for name in names]})
+    files = {
+        Path(path).relative_to(tmp_path).as_posix(): read for path, read in result["files"].items()
+    }
+    me, group = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+    assert files["conf"] == {
+        "type": "file",
+        "owner": me,
+        "group": group,
+        "uid": os.getuid(),
+        "gid": os.getgid(),
+        "mode": "0640",
+        "src": "",
+        "checksum": hashlib.sha1(b"x = 1\n").hexdigest(),
+    }
+    # Larger than a configuration: never compared by content, so not read.
+    assert files["access.log"]["type"] == "file" and files["access.log"]["checksum"] == ""
+    assert files["current"]["type"] == "link" and files["current"]["src"] == "releases/r1"
+    assert files["fifo"]["type"] == "other"
+    assert files["missing"] == files["conf/under-a-file"] == {"type": "absent"}
+    assert run(tmp_path, {"files": ["etc/x"]})["failed"]
