@@ -273,8 +273,11 @@ def read_file(path: str) -> dict[str, Any]:
     }
     # Logs can be large and are never compared by content: only files the size of a configuration.
     if kind == "file" and info.st_size <= MAX_CONTENT:
-        with open(path, "rb") as fh:
-            read["checksum"] = hashlib.sha1(fh.read()).hexdigest()
+        try:
+            with open(path, "rb") as fh:
+                read["checksum"] = hashlib.sha1(fh.read()).hexdigest()
+        except OSError:  # unreadable: no checksum, so a content compared with it differs
+            pass
     return read
 
 
