@@ -2,48 +2,23 @@
 
 Every role of the collection installs what it needs with M(ansible.builtin.apt), which costs about
 one second per call on a 2-core host even when everything is installed (it opens the apt cache).
-This action reads the installed packages once per host and run: dpkg's status file, with one
-slurp (~0.3 s; M(ansible.builtin.package_facts) takes ~1.2 s to open the apt cache). It keeps them
-in the host's facts as C(ansible_facts.packages), in package_facts' form; a later call whose
+This action reads the installed packages once per host and run: dpkg's status file, parsed on the
+host by M(flaskstack.web.host_state) with O(packages) (~0.3 s; M(ansible.builtin.package_facts)
+takes ~1.2 s to open the apt cache). They are kept in the host's facts as
+C(ansible_facts.packages), in package_facts' form, where a role's own host_state read may already
+have put them (no call here then); a later call whose
 packages are all installed returns without a module call. Anything missing (a name with a version
 is never among the facts) goes to M(ansible.builtin.apt) with the task's arguments, as before.
 """
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-DPKG_STATUS = "/var/lib/dpkg/status"
 _ARGS = frozenset({"name", "update_cache", "cache_valid_time"})
-
-
-def parse_dpkg_status(content: str) -> dict[str, list[dict[str, str]]]:
-    """The installed packages in dpkg's status file (base64, as slurp returns it), in the form
-    ansible.builtin.package_facts gives: name -> [{name, version, arch, source}]."""
-    packages: dict[str, list[dict[str, str]]] = {}
-    text = base64.b64decode(content).decode("utf-8", errors="replace")
-    for stanza in text.split("\n\n"):
-        fields = {}
-        for line in stanza.splitlines():
-            key, sep, value = line.partition(": ")
-            if sep and not line.startswith((" ", "\t")):
-                fields[key] = value.strip()
-        # Status: <want> <error> <state>; only "installed" is installed (not config-files,
-        # half-installed, unpacked, ...).
-        if fields.get("Package") and fields.get("Status", "").split()[-1:] == ["installed"]:
-            packages.setdefault(fields["Package"], []).append(
-                {
-                    "name": fields["Package"],
-                    "version": fields.get("Version", ""),
-                    "arch": fields.get("Architecture", ""),
-                    "source": "apt",
-                }
-            )
-    return packages
 
 
 class ActionModule(ActionBase):
@@ -72,12 +47,14 @@ class ActionModule(ActionBase):
         )
         if installed is None:
             read = self._execute_module(
-                module_name="ansible.builtin.slurp",
-                module_args={"src": DPKG_STATUS},
+                module_name="flaskstack.web.host_state",
+                module_args={"packages": True},
                 task_vars=task_vars,
             )
             # No dpkg database to read: apt decides, as it always did.
-            installed = {} if read.get("failed") else parse_dpkg_status(read["content"])
+            installed = (
+                {} if read.get("failed") else read.get("ansible_facts", {}).get("packages", {})
+            )
             facts = {"packages": installed} if installed else {}
 
         # The facts are keyed by plain names: a name with a version, a release or an architecture

@@ -21,7 +21,9 @@ description:
     paths each pattern of O(globs) matches, the text of each file of O(contents) the way
     M(ansible.builtin.slurp) does, the accounts of O(users) and O(groups) the way
     M(ansible.builtin.getent) does, and the properties of each unit of O(units) the way
-    M(ansible.builtin.systemd_service) does without a state, in one module call.
+    M(ansible.builtin.systemd_service) does without a state, the X.509 certificates of
+    O(certificates) and the private keys of O(private_keys), and with O(packages) the Debian
+    packages installed, in one module call.
   - A role that decides what to do from the host reads it once with this module, where a
     M(ansible.builtin.stat) or M(ansible.builtin.systemd_service) task per path or unit costs a
     module call each (0.5-1.2 s over SSH or docker exec on a 2-core host).
@@ -92,6 +94,43 @@ options:
     type: list
     elements: str
     default: []
+  certificates:
+    description:
+      - Absolute paths of PEM certificate files to read. Each is returned with C(exists),
+        C(valid) (the first certificate in it parses), its C(pem) (that certificate as text,
+        for the P(community.crypto.x509_certificate_info#filter) filter on the controller) and
+        the SHA-256 C(public_key_fingerprint) of its public key, in the form community.crypto
+        gives fingerprints (colon-separated hex).
+      - Needs the Python cryptography library on the host (Debian's C(python3-cryptography)).
+    type: list
+    elements: path
+    default: []
+  private_keys:
+    description:
+      - Absolute paths of PEM private keys (without a passphrase) to read. Each is returned with
+        C(exists), C(valid) (it parses), C(type) (C(RSA), C(ECC) or C(other)), C(size) in bits,
+        C(curve) (the curve's name, such as C(secp256r1), for an ECC key) and the SHA-256
+        C(public_key_fingerprint) of its public key, as for O(certificates). Nothing of the
+        private key itself is returned.
+      - Needs the Python cryptography library on the host.
+    type: list
+    elements: path
+    default: []
+  resources:
+    description:
+      - Also return RV(resources), what the host has to run workers on.
+    type: bool
+    default: false
+  packages:
+    description:
+      - Also read the Debian packages installed (dpkg's status file) and return them as the fact
+        C(ansible_facts.packages), in the form M(ansible.builtin.package_facts) gives
+        (name to a list of C(name), C(version), C(arch), C(source)).
+      - M(flaskstack.web.packages) answers from that fact without a module call of its own, so a
+        role's read can take what its package task would otherwise read.
+      - Only packages in the C(installed) state count. No dpkg status file, no fact.
+    type: bool
+    default: false
   properties:
     description: The unit properties to return.
     type: list
@@ -188,6 +227,26 @@ units:
   description: Each unit of O(units) with the properties of O(properties), as systemctl shows
     them (strings).
   returned: always
+  type: dict
+certificates:
+  description: Each path of O(certificates) as described there.
+  returned: always
+  type: dict
+private_keys:
+  description: Each path of O(private_keys) as described there.
+  returned: always
+  type: dict
+resources:
+  description:
+    - With O(resources), C(vcpus) (the CPUs this process may run on, so a cpuset limit counts;
+      the fact C(processor_vcpus) counts every CPU of the machine) and C(memtotal_mb) (MemTotal
+      of C(/proc/meminfo), as the fact C(memtotal_mb)). The hardware facts take ~0.2 s more to
+      gather than the others together.
+  returned: when O(resources) is true
+  type: dict
+ansible_facts:
+  description: With O(packages), C(packages), the Debian packages installed.
+  returned: when O(packages) is true and dpkg's status file can be read
   type: dict
 """
 
@@ -331,6 +390,134 @@ def read_unit(module: AnsibleModule, systemctl: str, unit: str, names: list[str]
     return {name: found.get(name, "") for name in names}
 
 
+def _fingerprint(public_key: Any) -> str:
+    """SHA-256 of the DER SubjectPublicKeyInfo, as community.crypto's public_key_fingerprints."""
+    from cryptography.hazmat.primitives import serialization
+
+    der = public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    digest = hashlib.sha256(der).hexdigest()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+def _pem(module: AnsibleModule, option: str, path: str) -> bytes | None:
+    """The file's bytes, or None when there is no regular file (up to MAX_CONTENT)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CONTENT:
+        return b""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        module.fail_json(msg=f"{option}: cannot read {path}: {exc.strerror}")
+    return None
+
+
+def read_certificate(module: AnsibleModule, path: str) -> dict[str, Any]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    data = _pem(module, "certificates", path)
+    if data is None:
+        return {"exists": False, "valid": False}
+    try:
+        cert = x509.load_pem_x509_certificate(data)
+    except ValueError:  # garbage, empty, not PEM, or not a certificate
+        return {"exists": True, "valid": False}
+    return {
+        "exists": True,
+        "valid": True,
+        "pem": cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+        "public_key_fingerprint": _fingerprint(cert.public_key()),
+    }
+
+
+def read_private_key(module: AnsibleModule, path: str) -> dict[str, Any]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    data = _pem(module, "private_keys", path)
+    if data is None:
+        return {"exists": False, "valid": False}
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError):  # garbage, or a passphrase it was not given
+        return {"exists": True, "valid": False}
+    read: dict[str, Any] = {"exists": True, "valid": True, "type": "other", "size": 0, "curve": ""}
+    if isinstance(key, rsa.RSAPrivateKey):
+        read.update(type="RSA", size=key.key_size)
+    elif isinstance(key, ec.EllipticCurvePrivateKey):
+        read.update(type="ECC", size=key.curve.key_size, curve=key.curve.name)
+    read["public_key_fingerprint"] = _fingerprint(key.public_key())
+    return read
+
+
+def _crypto_reads(module: AnsibleModule) -> tuple[dict[str, Any], dict[str, Any]]:
+    if not (module.params["certificates"] or module.params["private_keys"]):
+        return {}, {}
+    try:
+        import cryptography  # noqa: F401  # pylint: disable=unused-import
+    except ImportError:
+        module.fail_json(
+            msg="certificates and private_keys need the Python cryptography library on the host "
+            "(Debian: python3-cryptography)"
+        )
+    return (
+        {path: read_certificate(module, path) for path in module.params["certificates"]},
+        {path: read_private_key(module, path) for path in module.params["private_keys"]},
+    )
+
+
+def read_resources() -> dict[str, int]:
+    memtotal_kb = 0
+    with open("/proc/meminfo", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("MemTotal:"):
+                memtotal_kb = int(line.split()[1])
+                break
+    return {"vcpus": len(os.sched_getaffinity(0)), "memtotal_mb": memtotal_kb // 1024}
+
+
+DPKG_STATUS = "/var/lib/dpkg/status"
+
+
+def parse_dpkg_status(text: str) -> dict[str, list[dict[str, str]]]:
+    """The installed packages in dpkg's status file, in the form ansible.builtin.package_facts
+    gives: name -> [{name, version, arch, source}]."""
+    packages: dict[str, list[dict[str, str]]] = {}
+    for stanza in text.split("\n\n"):
+        fields = {}
+        for line in stanza.splitlines():
+            key, sep, value = line.partition(": ")
+            if sep and not line.startswith((" ", "\t")):
+                fields[key] = value.strip()
+        # Status: <want> <error> <state>; only "installed" is installed (not config-files,
+        # half-installed, unpacked, ...).
+        if fields.get("Package") and fields.get("Status", "").split()[-1:] == ["installed"]:
+            packages.setdefault(fields["Package"], []).append(
+                {
+                    "name": fields["Package"],
+                    "version": fields.get("Version", ""),
+                    "arch": fields.get("Architecture", ""),
+                    "source": "apt",
+                }
+            )
+    return packages
+
+
+def read_packages() -> dict[str, Any]:
+    """The packages fact, or no fact when there is no dpkg database to read."""
+    try:
+        with open(DPKG_STATUS, encoding="utf-8", errors="replace") as fh:
+            return {"packages": parse_dpkg_status(fh.read())}
+    except OSError:
+        return {}
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -342,6 +529,10 @@ def main() -> None:
             "users": {"type": "list", "elements": "str", "default": []},
             "groups": {"type": "list", "elements": "str", "default": []},
             "units": {"type": "list", "elements": "str", "default": []},
+            "certificates": {"type": "list", "elements": "path", "default": []},
+            "private_keys": {"type": "list", "elements": "path", "default": []},
+            "resources": {"type": "bool", "default": False},
+            "packages": {"type": "bool", "default": False},
             "properties": {
                 "type": "list",
                 "elements": "str",
@@ -358,7 +549,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    for option in ("paths", "globs", "trees", "files", "contents"):
+    for option in ("paths", "globs", "trees", "files", "contents", "certificates", "private_keys"):
         relative = [path for path in module.params[option] if not os.path.isabs(path)]
         if relative:
             module.fail_json(msg=f"{option} must be absolute: {', '.join(relative)}")
@@ -369,8 +560,11 @@ def main() -> None:
             unit: read_unit(module, systemctl, unit, module.params["properties"])
             for unit in module.params["units"]
         }
+    certificates, private_keys = _crypto_reads(module)
+    extra = {"resources": read_resources()} if module.params["resources"] else {}
     module.exit_json(
         changed=False,
+        **extra,
         paths={path: read_path(path) for path in module.params["paths"]},
         globs={pattern: read_glob(pattern) for pattern in module.params["globs"]},
         trees={top: read_tree(top) for top in module.params["trees"]},
@@ -379,6 +573,9 @@ def main() -> None:
         users={name: read_user(name) for name in module.params["users"]},
         groups={name: read_group(name) for name in module.params["groups"]},
         units=units,
+        certificates=certificates,
+        private_keys=private_keys,
+        ansible_facts=read_packages() if module.params["packages"] else {},
     )
 
 

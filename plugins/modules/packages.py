@@ -11,10 +11,11 @@ description:
     O(ansible.builtin.apt#module:state=present) does, without a module call when the host's
     facts already show them all installed.
   - The first call on a host in a run reads the installed packages from dpkg's status file
-    (one M(ansible.builtin.slurp), ~0.3 s; M(ansible.builtin.package_facts) takes ~1.2 s to open
-    the apt cache) and keeps them as C(ansible_facts.packages), in the form
-    M(ansible.builtin.package_facts) gives; every later call on that host, from any role or
-    play of the run, answers from those facts (as it does from facts package_facts set).
+    (one M(flaskstack.web.host_state) call with O(flaskstack.web.host_state#module:packages),
+    ~0.3 s; M(ansible.builtin.package_facts) takes ~1.2 s to open the apt cache), unless a
+    host_state read with that option already did, and keeps them as C(ansible_facts.packages),
+    in the form M(ansible.builtin.package_facts) gives; every later call on that host, from any
+    role or play of the run, answers from those facts (as it does from facts package_facts set).
     M(ansible.builtin.apt) costs about 1 s per call on a 2-core host even when nothing is
     missing (it opens the apt cache); site.yml's four install steps cost one read instead of
     four such calls.

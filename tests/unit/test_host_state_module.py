@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 MODULE = Path(__file__).resolve().parents[2] / "plugins" / "modules" / "host_state.py"
 
 # A stand-in for systemctl: `show --property=A,B -- UNIT` prints what a real one prints for a
@@ -245,3 +247,94 @@ def test_files_read_as_the_paths_action_compares_them(tmp_path: Path) -> None:
     assert files["fifo"]["type"] == "other"
     assert files["missing"] == files["conf/under-a-file"] == {"type": "absent"}
     assert run(tmp_path, {"files": ["etc/x"]})["failed"]
+
+
+def test_dpkg_status_parsing() -> None:
+    """Only packages in the `installed` state count; continuation lines are not fields."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("host_state", MODULE)
+    assert spec and spec.loader
+    host_state = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(host_state)
+    status = (
+        "Package: nginx\nStatus: install ok installed\nVersion: 1.22.1-9\nArchitecture: amd64\n"
+        "Description: small\n Package: not-a-field\n\n"
+        "Package: held\nStatus: hold ok installed\nVersion: 1\n\n"
+        "Package: removed\nStatus: deinstall ok config-files\nVersion: 2\n\n"
+        "Package: half\nStatus: install reinstreq half-installed\n"
+    )
+    parsed = host_state.parse_dpkg_status(status)
+    assert sorted(parsed) == ["held", "nginx"]
+    assert parsed["nginx"] == [
+        {"name": "nginx", "version": "1.22.1-9", "arch": "amd64", "source": "apt"}
+    ]
+
+
+def test_packages_become_the_packages_fact_only_when_asked(tmp_path: Path) -> None:
+    """With packages, this machine's dpkg database is the fact package_facts would give; without
+    it, no fact at all (a read must not replace facts it was not asked for)."""
+    if not Path("/var/lib/dpkg/status").is_file():
+        pytest.skip("no dpkg database on this machine")
+    facts = run(tmp_path, {"packages": True})["ansible_facts"]["packages"]
+    assert facts["dpkg"][0]["name"] == "dpkg" and facts["dpkg"][0]["version"]
+    assert run(tmp_path, {})["ansible_facts"] == {}
+
+
+def _openssl(*args: str, data: bytes | None = None) -> bytes:
+    return subprocess.run(["openssl", *args], input=data, capture_output=True, check=True).stdout
+
+
+def _spki_sha256(public_pem: bytes) -> str:
+    """The public key's fingerprint as community.crypto gives it, computed by openssl."""
+    der = _openssl("pkey", "-pubin", "-outform", "DER", data=public_pem)
+    digest = hashlib.sha256(der).hexdigest()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+def test_certificates_and_private_keys(tmp_path: Path) -> None:
+    """Keys by type, size, curve and public key (never their content); a certificate's PEM and
+    public key; garbage, a directory and a missing path read as not valid."""
+    ec_key, rsa_key, cert = tmp_path / "ec.pem", tmp_path / "rsa.pem", tmp_path / "cert.pem"
+    _openssl(
+        "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(ec_key)
+    )
+    _openssl(
+        "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(rsa_key)
+    )
+    _openssl("req", "-x509", "-key", str(ec_key), "-subj", "/CN=t", "-days", "1", "-out", str(cert))
+    (tmp_path / "garbage.pem").write_text("not a key\n")
+    (tmp_path / "dir").mkdir()
+    paths = [str(tmp_path / name) for name in ("garbage.pem", "dir", "missing.pem")]
+    result = run(
+        tmp_path,
+        {"certificates": [str(cert), *paths], "private_keys": [str(ec_key), str(rsa_key), *paths]},
+    )
+    ec_public = _openssl("pkey", "-in", str(ec_key), "-pubout")
+    keys, certs = result["private_keys"], result["certificates"]
+    assert keys[str(ec_key)] == {
+        "exists": True,
+        "valid": True,
+        "type": "ECC",
+        "size": 256,
+        "curve": "secp256r1",
+        "public_key_fingerprint": _spki_sha256(ec_public),
+    }
+    assert (keys[str(rsa_key)]["type"], keys[str(rsa_key)]["size"]) == ("RSA", 2048)
+    assert certs[str(cert)]["valid"] is True
+    assert certs[str(cert)]["public_key_fingerprint"] == _spki_sha256(ec_public)
+    assert "BEGIN CERTIFICATE" in certs[str(cert)]["pem"]
+    assert "PRIVATE" not in json.dumps(keys)
+    for read in (keys, certs):
+        assert read[paths[0]] == read[paths[1]] == {"exists": True, "valid": False}
+        assert read[paths[2]] == {"exists": False, "valid": False}
+
+
+def test_resources_only_when_asked(tmp_path: Path) -> None:
+    """The CPUs this process may use (a cpuset counts) and MemTotal in MiB."""
+    resources = run(tmp_path, {"resources": True})["resources"]
+    assert resources["vcpus"] == len(os.sched_getaffinity(0))
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    memtotal_kb = int(next(line for line in meminfo if line.startswith("MemTotal:")).split()[1])
+    assert resources["memtotal_mb"] == memtotal_kb // 1024 > 0
+    assert "resources" not in run(tmp_path, {})

@@ -131,29 +131,6 @@ def test_delegated_calls_go_to_apt(results: dict[str, dict[str, Any]]) -> None:
     assert delegated.get("failed") is not True
 
 
-def test_dpkg_status_parsing() -> None:
-    """Only packages in the `installed` state count; continuation lines are not fields."""
-    import base64
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("packages_action", ACTION)
-    assert spec and spec.loader
-    action = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(action)
-    status = (
-        "Package: nginx\nStatus: install ok installed\nVersion: 1.22.1-9\nArchitecture: amd64\n"
-        "Description: small\n Package: not-a-field\n\n"
-        "Package: held\nStatus: hold ok installed\nVersion: 1\n\n"
-        "Package: removed\nStatus: deinstall ok config-files\nVersion: 2\n\n"
-        "Package: half\nStatus: install reinstreq half-installed\n"
-    )
-    parsed = action.parse_dpkg_status(base64.b64encode(status.encode()).decode())
-    assert sorted(parsed) == ["held", "nginx"]
-    assert parsed["nginx"] == [
-        {"name": "nginx", "version": "1.22.1-9", "arch": "amd64", "source": "apt"}
-    ]
-
-
 def test_check_mode_keeps_the_read(results: dict[str, dict[str, Any]]) -> None:
     """In check mode apt installs nothing: the packages read stay the facts (a later call makes
     no module call), and the package check mode "installed" goes to apt again."""
