@@ -29,11 +29,23 @@ BASE: dict[str, dict[str, Any]] = {
     "gunicorn": {"gunicorn_app_name": "sample", "gunicorn_wsgi_app": "pkg.wsgi:app"},
     "tls": {"tls_name": "sample", "tls_server_names": ["sample.test"]},
     "nginx": {"nginx_sites": [{"name": "sample", "server_names": ["sample.test"]}]},
+    "firewall": {},
 }
 
 # (role, bad values, texts the failure message must contain); no texts: the input is good.
 CASES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
     "app_good": ("app", {}, []),
+    # The types come first, in the same task: a value only Ansible's conversion would take.
+    "app_type": (
+        "app",
+        {"app_pip_install_app": "no", "app_keep_releases": 0},
+        ["flaskstack.web.app: app_pip_install_app must be a bool"],
+    ),
+    "app_name": (
+        "app",
+        {"app_name": "Bad Name"},
+        ["app_name 'Bad Name' must be 1-31 lowercase letters"],
+    ),
     "app_keep_releases": (
         "app",
         {"app_keep_releases": 0},
@@ -129,6 +141,16 @@ CASES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
         ["app_keep_releases must be", "app_release '../x'", "app_root must be an absolute path"],
     ),
     "gunicorn_good": ("gunicorn", {}, []),
+    "gunicorn_type": (
+        "gunicorn",
+        {"gunicorn_rollback_on_failure": "yes"},
+        ["flaskstack.web.gunicorn: gunicorn_rollback_on_failure must be a bool"],
+    ),
+    "gunicorn_app_name": (
+        "gunicorn",
+        {"gunicorn_app_name": "Sample"},
+        ["gunicorn_app_name 'Sample' must be lowercase letters"],
+    ),
     # ...and a factory call with arguments, an IPv6 address and an e-mail address are accepted.
     "gunicorn_factory_and_ipv6": (
         "gunicorn",
@@ -195,6 +217,23 @@ CASES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
         ["gunicorn_threads must be", "gunicorn_timeout must be", "gunicorn_socket_mode must be"],
     ),
     "tls_good": ("tls", {}, []),
+    "tls_type": (
+        "tls",
+        {"tls_acme_staging": "no"},
+        ["flaskstack.web.tls: tls_acme_staging must be a bool"],
+    ),
+    # A wildcard and an IP address are names; a space is not.
+    "tls_names_good": ("tls", {"tls_server_names": ["*.sample.test", "10.0.0.1"]}, []),
+    "tls_names": (
+        "tls",
+        {"tls_server_names": ["sample.test", "bad name"]},
+        ["tls_server_names a non-empty list of DNS names", "(is ['sample.test', 'bad name'])"],
+    ),
+    "tls_paths": (
+        "tls",
+        {"tls_certificate_file": "/etc/ssl/x.pem", "tls_private_key_file": "/etc/ssl/x.pem"},
+        ["tls_certificate_file and tls_private_key_file two absolute paths"],
+    ),
     "tls_rsa_key_size": (
         "tls",
         {"tls_rsa_key_size": 1024},
@@ -218,6 +257,27 @@ CASES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
         ["tls_mode 'acme' needs", "tls_acme_email empty or an address"],
     ),
     "nginx_good": ("nginx", {}, []),
+    "nginx_type": (
+        "nginx",
+        {"nginx_gzip": "no", "nginx_worker_connections": 0},
+        ["flaskstack.web.nginx: nginx_gzip must be a bool"],
+    ),
+    "nginx_role_wide": (
+        "nginx",
+        {"nginx_worker_connections": 1024, "nginx_worker_rlimit_nofile": 1024},
+        ["flaskstack.web.nginx: invalid role settings", "(is 1024)"],
+    ),
+    "firewall_good": ("firewall", {}, []),
+    "firewall_type": (
+        "firewall",
+        {"firewall_open_tcp_ports": "8080"},
+        ["flaskstack.web.firewall: firewall_open_tcp_ports must be a list"],
+    ),
+    "firewall_port": (
+        "firewall",
+        {"firewall_ssh_port": 70000},
+        ["firewall_ssh_port (is 70000)", "must be ports 1-65535"],
+    ),
     "nginx_site_name": (
         "nginx",
         {"nginx_sites": [{"name": "Bad Name", "server_names": ["sample.test"]}]},
