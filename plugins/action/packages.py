@@ -6,9 +6,9 @@ This action reads the installed packages once per host and run: dpkg's status fi
 host by M(flaskstack.web.host_state) with O(packages) (~0.3 s; M(ansible.builtin.package_facts)
 takes ~1.2 s to open the apt cache). They are kept in the host's facts as
 C(ansible_facts.packages), in package_facts' form, where a role's own host_state read may already
-have put them (no call here then); a later call whose
-packages are all installed returns without a module call. Anything missing (a name with a version
-is never among the facts) goes to M(ansible.builtin.apt) with the task's arguments, as before.
+have put them (no call here then); a later call whose packages are all installed returns without
+a module call. Anything missing (a name with a version is never among the facts) goes to
+M(ansible.builtin.apt) with the task's arguments, as before.
 """
 
 from __future__ import annotations
