@@ -459,6 +459,9 @@ def read_private_key(module: AnsibleModule, path: str) -> dict[str, Any]:
 def _crypto_reads(module: AnsibleModule) -> tuple[dict[str, Any], dict[str, Any]]:
     if not (module.params["certificates"] or module.params["private_keys"]):
         return {}, {}
+    # A probe, not a use: a host without the library fails here with a message that names the
+    # Debian package, instead of an ImportError from inside read_certificate. Nothing is hidden:
+    # the except branch fails the module. Imported only when certificates or keys are asked for.
     try:
         import cryptography  # noqa: F401  # pylint: disable=unused-import
     except ImportError:
