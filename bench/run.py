@@ -456,6 +456,11 @@ def write_report(
     return summary, (json_path, md_path, png_path)
 
 
+# What a no-change site.yml run may cost on the host of both tiers: the facts, then one read per
+# role (app, gunicorn, tls, nginx, firewall).
+NO_CHANGE_HOST_CALLS = 6
+
+
 def smoke_check(
     summary: dict[str, dict[str, Any]], paths: Sequence[Path], deploy: dict[str, Any] | None
 ) -> int:
@@ -468,6 +473,15 @@ def smoke_check(
         f"deploy {step['name']}: no host calls counted"
         for step in (deploy or {}).get("steps", [])
         if not step.get("host_calls")
+    ]
+    # A run that changes nothing changes nothing, and reads the host once per role (issue 12):
+    # a module call per file or per check again would show here as a count, not only as seconds.
+    problems += [
+        f"deploy no-change: {step['changed']} changed, {step['host_calls']} host calls"
+        f" (0 changed and at most {NO_CHANGE_HOST_CALLS} host calls expected)"
+        for step in (deploy or {}).get("steps", [])
+        if step["name"] == "no-change"
+        and (step.get("changed") != 0 or step.get("host_calls", 0) > NO_CHANGE_HOST_CALLS)
     ]
     for case_id, row in summary.items():
         if not row.get("rps"):

@@ -358,8 +358,32 @@ def test_smoke_check_fails_a_deploy_step_without_host_calls(tmp_path: Path) -> N
 
     written = tmp_path / "bench.json"
     written.write_text("{}")
-    steps = [{"name": name, "host_calls": 20} for name in deploy.STEP_NAMES]
+    steps = [{"name": name, "host_calls": 6, "changed": 0} for name in deploy.STEP_NAMES]
     row = {"rps": 100.0, "errors": 0, "cpu_us_per_req": 500.0}
     assert run.smoke_check({"case": row}, [written], {"steps": steps}) == 0
     steps[1]["host_calls"] = 0
     assert run.smoke_check({"case": row}, [written], {"steps": steps}) == 1
+
+
+def test_smoke_check_fails_a_no_change_run_that_changes_or_reads_more(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import run
+
+    written = tmp_path / "bench.json"
+    written.write_text("{}")
+    row = {"rps": 100.0, "errors": 0, "cpu_us_per_req": 500.0}
+
+    def check(**no_change: int) -> int:
+        steps = [
+            {"name": "first", "host_calls": 187, "changed": 35},
+            {"name": "no-change", "host_calls": 6, "changed": 0, **no_change},
+            {"name": "redeploy", "host_calls": 47, "changed": 11},
+        ]
+        return run.smoke_check({"case": row}, [written], {"steps": steps})
+
+    assert check() == 0
+    assert check(host_calls=run.NO_CHANGE_HOST_CALLS + 1) == 1
+    assert "7 host calls (0 changed and at most 6 host calls expected)" in capsys.readouterr().err
+    assert check(changed=1) == 1
+    assert "deploy no-change: 1 changed" in capsys.readouterr().err
