@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.deploy import no_change_vs_peer
+from bench.servers import CPU_PARTS
 
 SERVER_LABELS = {
     "dev": "Flask dev server",
@@ -29,7 +30,18 @@ COLORS = {
     "inprocess": "#7f7f7f",
 }
 # Median fields of a case (absent ones are simply left out).
-METRICS = ("rps", "rps_measured", "p50_ms", "p99_ms", "errors", "cpu_us_per_req", "held")
+METRICS = (
+    "rps",
+    "rps_measured",
+    "p50_ms",
+    "p99_ms",
+    "errors",
+    "cpu_us_per_req",
+    *(f"cpu_{part}_us_per_req" for part in CPU_PARTS),
+    "held",
+)
+# Column heads of the parts of a server's CPU time (bench.servers.CPU_PARTS).
+CPU_PART_LABELS = {"app_server": "Gunicorn or dev server", "nginx": "Nginx", "journald": "journald"}
 # Metrics whose spread over the runs is kept as <metric>_min and <metric>_max.
 SPREAD_METRICS = ("rps", "p99_ms")
 SERVERS = ["dev", "gunicorn", "stack-http", "stack-https"]
@@ -43,6 +55,9 @@ BOUND_C = 64
 P99_VS_DEV = f"stack HTTPS p99 vs dev server p99, dynamic c={BOUND_C}"
 BOUND = f"bound on stack HTTPS vs dev server at c={BOUND_C}: cores {TIMES} dev CPU ÷ stack CPU"
 CPU_VS_INPROCESS = f"stack HTTPS CPU per request vs the app in-process, c={BOUND_C}"
+GUNICORN_VS_INPROCESS = (
+    f"Gunicorn direct CPU per request vs the app in-process, c={BOUND_C} (floor of the one above)"
+)
 
 
 @dataclass(frozen=True)
@@ -199,6 +214,15 @@ RATIOS: tuple[RatioSpec, ...] = (
         _STACK,
         "ceiling/inprocess",
         f"cpu({_STACK}) ÷ cpu(ceiling/inprocess)",
+        only_at=BOUND_C,
+    ),
+    RatioSpec(
+        GUNICORN_VS_INPROCESS,
+        CPU_PER_REQ,
+        f"dynamic/gunicorn/c{BOUND_C}",
+        "ceiling/inprocess",
+        f"cpu(dynamic/gunicorn/c{BOUND_C}) ÷ cpu(ceiling/inprocess): the stack runs this Gunicorn "
+        "and adds Nginx",
         only_at=BOUND_C,
     ),
     RatioSpec(
@@ -382,6 +406,7 @@ def render_markdown(
     sentence = bound_sentence(ratios, meta.get("cpus"))
     if sentence:
         lines += ["", sentence]
+    lines += render_cpu_split(summary)
     lines += [
         "",
         "## Cases",
@@ -409,6 +434,44 @@ def render_markdown(
         "",
     ]
     return "\n".join(lines)
+
+
+def _times(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def render_cpu_split(summary: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Where the CPU of a dynamic request goes at c=64: each server's processes (CPU_PARTS), its
+    total and that total over the app's own cost in-process; nothing when no such case ran."""
+    inprocess = _metric(summary, "ceiling/inprocess", CPU_PER_REQ)
+    rows = []
+    for server in SERVERS:
+        row = summary.get(f"dynamic/{server}/c{BOUND_C}")
+        if row is None:
+            continue
+        parts = " | ".join(_fmt(row.get(f"cpu_{part}_us_per_req")) for part in CPU_PARTS)
+        total = row.get(CPU_PER_REQ)
+        times = _times(_div(total, inprocess))
+        rows.append(f"| {SERVER_LABELS[server]} | {parts} | {_fmt(total)} | {times} |")
+    if not rows:
+        return []
+    if inprocess is not None:
+        app = " | ".join(_fmt(inprocess if part == "app_server" else None) for part in CPU_PARTS)
+        rows.append(f"| {SERVER_LABELS['inprocess']} | {app} | {_fmt(inprocess)} | 1.00x |")
+    heads = " | ".join(f"{CPU_PART_LABELS[part]} µs" for part in CPU_PARTS)
+    return [
+        "",
+        f"## Where the CPU goes: dynamic page, c={BOUND_C}",
+        "",
+        "Server CPU per request by process, beside the app called in-process (the same WSGI "
+        "call, no server). The first column is Gunicorn or the dev server together with the app "
+        "it runs. The stack runs the same Gunicorn as Gunicorn direct and adds Nginx in front, "
+        "so Gunicorn direct's total is the floor of the stack's.",
+        "",
+        f"| Server | {heads} | total µs | vs the app in-process |",
+        "|---|" + "---:|" * (len(CPU_PARTS) + 2),
+        *rows,
+    ]
 
 
 def case_line(case_id: str, row: Mapping[str, Any]) -> str:

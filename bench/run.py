@@ -35,10 +35,12 @@ from bench.container import AGENT, BenchError, Container, last_json, prepare_con
 from bench.deploy import STEP_NAMES
 from bench.servers import (
     ENV_FILE,
+    NGINX_UNIT,
     STACK_SERVERS,
     Deployment,
     Server,
     check_servers,
+    cpu_by_part,
     discover,
     server_table,
     start_side_servers,
@@ -129,6 +131,7 @@ def run_wrk_case(
     row = wrk.as_dict()
     row["cpu_s"] = cpu
     row["cpu_us_per_req"] = cpu / wrk.requests * 1e6 if wrk.requests else None
+    row.update(cpu_by_part(result["cpu_s"], wrk.requests))
     return row
 
 
@@ -177,7 +180,7 @@ def run_slow_case(box: Container, server: Server, cfg: Settings) -> dict[str, An
 def run_tls_case(box: Container, server: Server, mode: str, cfg: Settings) -> dict[str, Any]:
     argv = ["python3", AGENT, "handshakes", "--port", str(server.port), "--host", server.host]
     argv += ["--mode", mode, "--tls", "1.2", "--seconds", f"{cfg.handshake_seconds:g}"]
-    result = run_load(box, ("nginx.service",), argv, cfg.handshake_seconds + 30)
+    result = run_load(box, (NGINX_UNIT,), argv, cfg.handshake_seconds + 30)
     hs = last_json(result["output"])
     cpu = sum(result["cpu_s"].values())
     return {

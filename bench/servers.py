@@ -23,6 +23,10 @@ GUNICORN_UNIT = "flaskstack-bench-gunicorn.service"
 # Every server's log lines pass through journald: its CPU time is counted for every server
 # (Gunicorn's access log alone cost it 36-56 µs per request).
 JOURNALD_UNIT = "systemd-journald.service"
+NGINX_UNIT = "nginx.service"
+# The parts of a server's CPU time the report shows apart ("Where the CPU goes"): the app server
+# (Gunicorn or the dev server, with the app it runs), Nginx and journald.
+CPU_PARTS = ("app_server", "nginx", "journald")
 DEV_PORT = 5000
 GUNICORN_PORT = 8000
 # Environment of the deployed Gunicorn that belongs to systemd, not to the app.
@@ -45,8 +49,29 @@ class Server:
     tls: bool = False
 
 
+def cpu_part(unit: str) -> str:
+    """The part of a server's CPU time (one of CPU_PARTS) that a unit's processes are."""
+    if unit == NGINX_UNIT:
+        return "nginx"
+    if unit == JOURNALD_UNIT:
+        return "journald"
+    return "app_server"
+
+
+def cpu_by_part(cpu_s: Mapping[str, float], requests: int) -> dict[str, float | None]:
+    """CPU µs per request of each part, as `cpu_<part>_us_per_req`, from CPU seconds per unit; a
+    part with no unit is 0 (Gunicorn direct has no Nginx), all None when nothing was answered."""
+    seconds = dict.fromkeys(CPU_PARTS, 0.0)
+    for unit, value in cpu_s.items():
+        seconds[cpu_part(unit)] += value
+    return {
+        f"cpu_{part}_us_per_req": value / requests * 1e6 if requests else None
+        for part, value in seconds.items()
+    }
+
+
 def server_table(app: str, http_host: str, https_host: str) -> dict[str, Server]:
-    stack_units = (f"gunicorn-{app}.service", "nginx.service", JOURNALD_UNIT)
+    stack_units = (f"gunicorn-{app}.service", NGINX_UNIT, JOURNALD_UNIT)
     return {
         "dev": Server(
             "dev", f"http://127.0.0.1:{DEV_PORT}", "127.0.0.1", (DEV_UNIT, JOURNALD_UNIT), DEV_PORT

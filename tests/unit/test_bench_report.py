@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench import report
+from bench import report, servers
 
 MEASURED = "stack HTTPS vs dev server, dynamic c=64 (req/s)"
 P99 = "stack HTTPS p99 vs dev server p99, dynamic c=64"
@@ -222,3 +222,61 @@ def test_ceiling_off_scale() -> None:
     assert not report.ceiling_off_scale(None, 1000.0)
     assert not report.ceiling_off_scale(1600.0, None)
     assert not report.ceiling_off_scale(1600.0, 0.0)
+
+
+def test_cpu_by_part_splits_the_units_of_a_server() -> None:
+    cpu_s = {"gunicorn-sample.service": 0.25, servers.NGINX_UNIT: 0.04, servers.JOURNALD_UNIT: 0.0}
+    assert servers.cpu_by_part(cpu_s, 1000) == pytest.approx(
+        {
+            "cpu_app_server_us_per_req": 250.0,
+            "cpu_nginx_us_per_req": 40.0,
+            "cpu_journald_us_per_req": 0.0,
+        }
+    )
+    # The dev server's unit is the app server's part; a server without Nginx has 0 there.
+    direct = servers.cpu_by_part({servers.DEV_UNIT: 0.7, servers.JOURNALD_UNIT: 0.01}, 1000)
+    assert direct["cpu_app_server_us_per_req"] == pytest.approx(700.0)
+    assert direct["cpu_nginx_us_per_req"] == 0.0
+    assert direct["cpu_journald_us_per_req"] == pytest.approx(10.0)
+    # Nothing answered: no figure rather than a division by zero.
+    assert set(servers.cpu_by_part(cpu_s, 0).values()) == {None}
+
+
+SPLIT = {
+    "dynamic/gunicorn/c64": [
+        {"rps": 7000.0, "cpu_us_per_req": 250.0, "cpu_app_server_us_per_req": 250.0}
+        | {"cpu_nginx_us_per_req": 0.0, "cpu_journald_us_per_req": 0.0}
+    ],
+    "dynamic/stack-https/c64": [
+        {"rps": 6000.0, "cpu_us_per_req": 300.0, "cpu_app_server_us_per_req": 264.0}
+        | {"cpu_nginx_us_per_req": 36.0, "cpu_journald_us_per_req": 0.0},
+        {"rps": 6100.0, "cpu_us_per_req": 310.0, "cpu_app_server_us_per_req": 270.0}
+        | {"cpu_nginx_us_per_req": 40.0, "cpu_journald_us_per_req": 0.0},
+    ],
+    "ceiling/inprocess": [{"rps": 14000.0, "cpu_us_per_req": 140.0}],
+}
+
+
+def test_markdown_shows_where_the_cpu_goes_and_the_floor_of_the_stack() -> None:
+    summary = report.summarize(SPLIT)
+    ratios = report.compute_ratios(summary, (64,), cpus=2)
+    values = {r.name: r.value for r in ratios}
+    assert values[CPU] == pytest.approx(305.0 / 140.0)
+    assert values[report.GUNICORN_VS_INPROCESS] == pytest.approx(250.0 / 140.0)
+    lines = report.render_markdown(summary, ratios, {"cpus": 2}).splitlines()
+    assert "## Where the CPU goes: dynamic page, c=64" in lines
+    # Medians of each part over the rounds, the total and the total over the app in-process.
+    assert "| Nginx → Gunicorn (HTTPS) | 267 | 38 | 0 | 305 | 2.18x |" in lines
+    assert "| Gunicorn direct (HTTP) | 250 | 0 | 0 | 250 | 1.79x |" in lines
+    assert "| In-process (no network) | 140 | - | - | 140 | 1.00x |" in lines
+    # Servers that did not run at c=64 have no row.
+    assert not any(line.startswith("| Flask dev server |") for line in lines)
+
+
+def test_markdown_has_no_cpu_split_without_a_c64_case() -> None:
+    summary = report.summarize({"ceiling/inprocess": SPLIT["ceiling/inprocess"]})
+    text = report.render_markdown(summary, report.compute_ratios(summary, (16,)), {})
+    assert "Where the CPU goes" not in text
+    # A run from before the split (total only) shows its total and no made-up parts.
+    old = report.summarize({"dynamic/stack-https/c64": [{"cpu_us_per_req": 300.0}]})
+    assert "| Nginx → Gunicorn (HTTPS) | - | - | - | 300 | - |" in report.render_cpu_split(old)
