@@ -652,6 +652,51 @@ def _plot_p99(
     ax.legend(fontsize=8)
 
 
+CPU_TITLE = f"CPU per dynamic request by process, c={BOUND_C} (lower is better)"
+# Colours of the parts stacked on a server's own colour (the app server's part).
+PART_COLORS = {"nginx": "#9467bd", "journald": "#bcbd22"}
+
+
+def cpu_stack(row: Mapping[str, Any]) -> dict[str, float]:
+    """The parts of a case's CPU per request (CPU_PARTS) to stack; a case without them (the
+    in-process ceiling, a bench.json from before the split) is its total as one part."""
+    parts = {part: row.get(f"cpu_{part}_us_per_req") for part in CPU_PARTS}
+    if all(value is None for value in parts.values()):
+        return {"app_server": float(row.get(CPU_PER_REQ) or 0.0)}
+    return {part: float(value or 0.0) for part, value in parts.items()}
+
+
+def _plot_cpu(ax: Any, summary: Mapping[str, Mapping[str, Any]]) -> None:
+    """CPU per dynamic request at c=64, each bar stacked by process, the app in-process last."""
+    ids = [(s, f"dynamic/{s}/c{BOUND_C}") for s in SERVERS] + [("inprocess", "ceiling/inprocess")]
+    present = [(s, summary[i]) for s, i in ids if summary.get(i, {}).get(CPU_PER_REQ)]
+    if not present:
+        ax.set_visible(False)
+        return
+    xs = list(range(len(present)))
+    stacks = [cpu_stack(row) for _, row in present]
+    bottoms = [0.0] * len(present)
+    stacked = False
+    for part in CPU_PARTS:
+        heights = [stack.get(part, 0.0) for stack in stacks]
+        if not any(heights):
+            continue
+        colors = [COLORS[s] for s, _ in present] if part == "app_server" else PART_COLORS[part]
+        label = None if part == "app_server" else CPU_PART_LABELS[part]
+        ax.bar(xs, heights, bottom=bottoms, color=colors, label=label)
+        stacked = stacked or label is not None
+        bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+    for x, (_, row) in zip(xs, present, strict=True):
+        total = row[CPU_PER_REQ]
+        ax.annotate(f"{total:,.0f}", (x, total), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(xs, [SERVER_LABELS[s].replace(" (", "\n(") for s, _ in present])
+    ax.tick_params(axis="x", labelsize=8)
+    ax.set_ylabel("server CPU µs per request (median)")
+    ax.set_title(CPU_TITLE)
+    if stacked:
+        ax.legend(fontsize=8, title="on top of the server's own", title_fontsize=8)
+
+
 def plot(
     summary: Mapping[str, Mapping[str, Any]],
     concurrencies: Sequence[int],
@@ -709,13 +754,7 @@ def plot(
     else:
         ax.set_visible(False)
 
-    bars(
-        axes[1][1],
-        [(s, f"dynamic/{s}/c16") for s in SERVERS] + [("inprocess", "ceiling/inprocess")],
-        "cpu_us_per_req",
-        "server CPU µs per request (median)",
-        "CPU per dynamic request, c=16 (lower is better)",
-    )
+    _plot_cpu(axes[1][1], summary)
 
     ax = axes[0][2]
     peer_steps = ((deploy or {}).get("peer") or {}).get("steps", [])

@@ -280,3 +280,19 @@ def test_markdown_has_no_cpu_split_without_a_c64_case() -> None:
     # A run from before the split (total only) shows its total and no made-up parts.
     old = report.summarize({"dynamic/stack-https/c64": [{"cpu_us_per_req": 300.0}]})
     assert "| Nginx → Gunicorn (HTTPS) | - | - | - | 300 | - |" in report.render_cpu_split(old)
+
+
+def test_cpu_stack_takes_the_parts_or_the_total() -> None:
+    row = report.summarize(SPLIT)["dynamic/stack-https/c64"]
+    assert report.cpu_stack(row) == {"app_server": 267.0, "nginx": 38.0, "journald": 0.0}
+    # The in-process ceiling and cases of a bench.json from before the split: the total alone.
+    assert report.cpu_stack({"cpu_us_per_req": 140.0}) == {"app_server": 140.0}
+
+
+def test_plot_stacks_the_cpu_of_each_process_at_c64(tmp_path: Path) -> None:
+    limits = report.plot(report.summarize(SPLIT), (64,), tmp_path / "bench.png", "test")
+    # The stack's bar is its parts stacked: the axis reaches its total (305), not one part.
+    assert limits[report.CPU_TITLE][1] >= 305.0
+    without = {k: v for k, v in SPLIT.items() if k != "dynamic/stack-https/c64"}
+    limits = report.plot(report.summarize(without), (64,), tmp_path / "bench.png", "test")
+    assert 250.0 <= limits[report.CPU_TITLE][1] < 305.0
