@@ -56,7 +56,7 @@ P99_VS_DEV = f"stack HTTPS p99 vs dev server p99, dynamic c={BOUND_C}"
 BOUND = f"bound on stack HTTPS vs dev server at c={BOUND_C}: cores {TIMES} dev CPU ÷ stack CPU"
 CPU_VS_INPROCESS = f"stack HTTPS CPU per request vs the app in-process, c={BOUND_C}"
 GUNICORN_VS_INPROCESS = (
-    f"Gunicorn direct CPU per request vs the app in-process, c={BOUND_C} (floor of the one above)"
+    f"Gunicorn direct CPU per request vs the app in-process, c={BOUND_C} (the same, without Nginx)"
 )
 
 
@@ -379,6 +379,22 @@ def describe_case(case_id: str) -> tuple[str, str]:
     return SERVER_LABELS[server], load
 
 
+CASE_KINDS = ("dynamic", "static", "slow", "tls", "ceiling")
+TLS_MODES = ("full", "resumed")
+
+
+def case_order(case_id: str) -> tuple[int, int, int]:
+    """Sort key of a case id: the order a run measures them in (kind, then concurrency and
+    server, TLS full before resumed), which a bench.json, written with sorted keys, loses."""
+    parts = case_id.split("/")
+    kind = CASE_KINDS.index(parts[0]) if parts[0] in CASE_KINDS else len(CASE_KINDS)
+    if len(parts) == 3 and parts[1] in SERVER_ORDER and parts[2][1:].isdigit():
+        return (kind, int(parts[2][1:]), SERVER_ORDER.index(parts[1]))
+    if len(parts) == 2 and parts[1] in TLS_MODES:
+        return (kind, 0, TLS_MODES.index(parts[1]))
+    return (kind, 0, 0)
+
+
 def render_markdown(
     summary: Mapping[str, Mapping[str, Any]], ratios: Sequence[Ratio], meta: Mapping[str, Any]
 ) -> str:
@@ -415,7 +431,8 @@ def render_markdown(
         "| server CPU µs/req |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    lines += [case_line(case_id, row) for case_id, row in summary.items()]
+    cases = sorted(summary.items(), key=lambda item: case_order(item[0]))
+    lines += [case_line(case_id, row) for case_id, row in cases]
     ceiling = summary.get("ceiling/inprocess", {})
     if ceiling.get("rps_measured") is not None:
         lines += [
@@ -465,8 +482,9 @@ def render_cpu_split(summary: Mapping[str, Mapping[str, Any]]) -> list[str]:
         "",
         "Server CPU per request by process, beside the app called in-process (the same WSGI "
         "call, no server). The first column is Gunicorn or the dev server together with the app "
-        "it runs. The stack runs the same Gunicorn as Gunicorn direct and adds Nginx in front, "
-        "so Gunicorn direct's total is the floor of the stack's.",
+        "it runs. The stack runs the same Gunicorn as Gunicorn direct and adds Nginx in front; "
+        "its Gunicorn differs from Gunicorn direct only by what the unix socket saves and what "
+        "Nginx's forwarded headers cost the app.",
         "",
         f"| Server | {heads} | total µs | vs the app in-process |",
         "|---|" + "---:|" * (len(CPU_PARTS) + 2),

@@ -387,3 +387,12 @@ def test_smoke_check_fails_a_no_change_run_that_changes_or_reads_more(
     assert "7 host calls (0 changed and at most 6 host calls expected)" in capsys.readouterr().err
     assert check(changed=1) == 1
     assert "deploy no-change: 1 changed" in capsys.readouterr().err
+
+
+def test_markdown_lists_the_cases_in_the_order_a_run_measures_them() -> None:
+    # bench.json keeps its keys sorted: `python -m bench.report` must still print the run's order.
+    ids = [case.id for case in all_cases()]
+    summary = {case_id: {"rps": 1.0} for case_id in sorted(ids)}
+    text = report.render_markdown(summary, [], {})
+    listed = [line.split("`")[1] for line in text.splitlines() if line.startswith("| `")]
+    assert listed == ids

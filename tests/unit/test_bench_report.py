@@ -257,7 +257,7 @@ SPLIT = {
 }
 
 
-def test_markdown_shows_where_the_cpu_goes_and_the_floor_of_the_stack() -> None:
+def test_markdown_shows_where_the_cpu_goes_beside_gunicorn_alone() -> None:
     summary = report.summarize(SPLIT)
     ratios = report.compute_ratios(summary, (64,), cpus=2)
     values = {r.name: r.value for r in ratios}
