@@ -416,9 +416,7 @@ def render_markdown(
         "| Ratio | Value |",
         "|---|---:|",
     ]
-    lines += [
-        f"| {r.name} | {_fmt(r.value, 2)}{'x' if r.value is not None else ''} |" for r in ratios
-    ]
+    lines += [f"| {r.name} | {_times(r.value)} |" for r in ratios]
     sentence = bound_sentence(ratios, meta.get("cpus"))
     if sentence:
         lines += ["", sentence]
@@ -454,7 +452,13 @@ def render_markdown(
 
 
 def _times(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"
+    """A ratio as the report prints it ("2.20x"), "-" when it is unknown."""
+    return "-" if value is None else f"{_fmt(value, 2)}x"
+
+
+def _tick(server: str) -> str:
+    """A server's label under a bar, broken before its bracket."""
+    return SERVER_LABELS[server].replace(" (", "\n(")
 
 
 def render_cpu_split(summary: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -707,7 +711,7 @@ def _plot_cpu(ax: Any, summary: Mapping[str, Mapping[str, Any]]) -> None:
     for x, (_, row) in zip(xs, present, strict=True):
         total = row[CPU_PER_REQ]
         ax.annotate(f"{total:,.0f}", (x, total), ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(xs, [SERVER_LABELS[s].replace(" (", "\n(") for s, _ in present])
+    ax.set_xticks(xs, [_tick(s) for s, _ in present])
     ax.tick_params(axis="x", labelsize=8)
     ax.set_ylabel("server CPU µs per request (median)")
     ax.set_title(CPU_TITLE)
@@ -737,7 +741,7 @@ def plot(
         if not present:
             ax.set_visible(False)
             return
-        names = [SERVER_LABELS[s].replace(" (", "\n(") for s, _ in present]
+        names = [_tick(s) for s, _ in present]
         values = [v for _, v in present]
         ax.bar(names, values, color=[COLORS[s] for s, _ in present])
         for i, v in enumerate(values):
@@ -764,7 +768,7 @@ def plot(
         for x, v in zip(xs, slow, strict=True):
             if v == 0:
                 ax.annotate("no answer", (x + 0.2, 0), ha="center", va="bottom", fontsize=8)
-        ax.set_xticks(list(xs), [SERVER_LABELS[s].replace(" (", "\n(") for s in SERVERS])
+        ax.set_xticks(list(xs), [_tick(s) for s in SERVERS])
         ax.tick_params(axis="x", labelsize=8)
         ax.set_ylabel("requests/s (median)")
         ax.set_title("Dynamic page c=16 while slow clients hold connections")
