@@ -111,7 +111,7 @@ def test_local_inventory_finds_sample_app_from_a_playbook_elsewhere(tmp_path: Pa
     playbook.write_text(
         "- hosts: demo\n  gather_facts: false\n  connection: local\n  tasks:\n"
         "    - ansible.builtin.debug:\n"
-        "        msg: \"SOURCE={{ app_source_dir | realpath }}\"\n"
+        '        msg: "SOURCE={{ app_source_dir | realpath }}"\n'
     )
     result = ansible("ansible-playbook", "-i", "inventories/local", str(playbook))
     assert result.returncode == 0, result.stdout + result.stderr
