@@ -32,14 +32,101 @@ BASE: dict[str, dict[str, Any]] = {
     "firewall": {},
 }
 
+# A flat app on the controller (the fixture writes it): app.py and requirements files, no project.
+FLAT: dict[str, Any] = {
+    "app_source_type": "dir",
+    "app_source_dir": "{{ validate_tmp }}/flat",
+}
+
 # (role, bad values, texts the failure message must contain); no texts: the input is good.
 CASES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
     "app_good": ("app", {}, []),
     # The types come first, in the same task: a value only Ansible's conversion would take.
     "app_type": (
         "app",
-        {"app_pip_install_app": "no", "app_keep_releases": 0},
-        ["flaskstack.web.app: app_pip_install_app must be a bool"],
+        {"app_rollback": "no", "app_keep_releases": 0},
+        ["flaskstack.web.app: app_rollback must be a bool"],
+    ),
+    # auto, true or false (`raw` with choices): Ansible's own check refuses a word such as "no",
+    # and lets 1 through (1 == True); the strict check does not.
+    "app_pip_install_app_int": (
+        "app",
+        {"app_pip_install_app": 1},
+        [
+            "flaskstack.web.app: app_pip_install_app must be one of 'auto', True, False,"
+            " not the int 1"
+        ],
+    ),
+    # A string for a command is the strict type check's (elements: list)...
+    "app_build_commands_type": (
+        "app",
+        {"app_build_commands": [["pybabel", "compile"], "pybabel compile"]},
+        ["flaskstack.web.app: app_build_commands[1] must be a list, not the str 'pybabel compile'"],
+    ),
+    # ...an argv that is not all strings, or empty, the role's.
+    "app_build_commands": (
+        "app",
+        {"app_build_commands": [["pybabel", "compile"], ["sleep", 3]]},
+        ["app_build_commands: every entry must be a non-empty list of argv strings"],
+    ),
+    "app_build_commands_empty": (
+        "app",
+        {"app_build_commands": [[]]},
+        ["app_build_commands: every entry must be a non-empty list of argv strings"],
+    ),
+    "app_build_commands_good": (
+        "app",
+        {"app_build_commands": [["pybabel", "compile", "-d", "app/translations"]]},
+        [],
+    ),
+    "app_log_links": (
+        "app",
+        {"app_log_links": ["logs", "../logs", "/var/log/x"]},
+        ["app_log_links entries ['/var/log/x', '../logs'] must be plain paths"],
+    ),
+    # In a shared dir's link (its target is the app's data), over the static files, twice.
+    "app_log_links_overlap": (
+        "app",
+        {"app_log_links": ["instance/logs", "static", "var/log", "var"]},
+        ["app_log_links entries ['instance/logs', 'static', 'var/log'] must be plain paths"],
+    ),
+    "app_log_links_good": ("app", {"app_log_links": ["logs", "var/log"]}, []),
+    # A dir source is judged on the controller: a flat app with only a requirements file that pins
+    # its own Gunicorn is not installed and gets its Gunicorn...
+    "app_flat_auto": ("app", {**FLAT, "app_requirements_file": "requirements.txt"}, []),
+    # ...and must not be installed when asked to: named before anything changes.
+    "app_flat_install_true": (
+        "app",
+        {**FLAT, "app_pip_install_app": True},
+        ["app_pip_install_app is true, but the dir source is not a Python project"],
+    ),
+    # A pyproject.toml that only configures tools does not make a project.
+    "app_tools_only_install_true": (
+        "app",
+        {**FLAT, "app_source_dir": "{{ validate_tmp }}/tools", "app_pip_install_app": True},
+        ["app_pip_install_app is true, but the dir source is not a Python project"],
+    ),
+    "app_project_install_true": (
+        "app",
+        {**FLAT, "app_source_dir": "{{ validate_tmp }}/project", "app_pip_install_app": True},
+        [],
+    ),
+    "app_old_gunicorn": (
+        "app",
+        {**FLAT, "app_requirements_file": "old-gunicorn.txt"},
+        [
+            "app_requirements_file 'old-gunicorn.txt' asks for gunicorn==19.9.0",
+            "app_wsgi_server_package ('gunicorn==27.0.1')",
+        ],
+    ),
+    "app_package_old_gunicorn": (
+        "app",
+        {
+            "app_source_type": "package",
+            "app_package_file": "{{ validate_tmp }}/sample-1.0-py3-none-any.whl",
+            "app_requirements_file": "{{ validate_tmp }}/flat/old-gunicorn.txt",
+        },
+        ["old-gunicorn.txt' asks for gunicorn==19.9.0", "app_wsgi_server_package"],
     ),
     "app_name": (
         "app",
@@ -354,6 +441,18 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
     tmp = tmp_path_factory.mktemp("validate")
     (tmp / "sample-1.0-py3-none-any.whl").write_text("a wheel's stand-in\n")
     (tmp / "requirements.txt").write_text("flask\n")
+    for name, files in {
+        "flat": {
+            "app.py": "from flask import Flask\napp = Flask(__name__)\n",
+            "requirements.txt": "flask==3.1.3\nGunicorn==21.2.0  # the app's own\n",
+            "old-gunicorn.txt": "flask==3.1.3\ngunicorn==19.9.0\n",
+        },
+        "tools": {"app.py": "", "pyproject.toml": "[tool.ruff]\nline-length = 100\n"},
+        "project": {"app.py": "", "pyproject.toml": '[project]\nname = "x"\nversion = "1"\n'},
+    }.items():
+        (tmp / name).mkdir()
+        for file, text in files.items():
+            (tmp / name / file).write_text(text)
     playbook = tmp / "playbook.yml"
     playbook.write_text(
         yaml.safe_dump([play(case, role, values, tmp) for case, (role, values, _) in CASES.items()])
