@@ -30,6 +30,13 @@ BASE: dict[str, dict[str, Any]] = {
     "tls": {"tls_name": "sample", "tls_server_names": ["sample.test"]},
     "nginx": {"nginx_sites": [{"name": "sample", "server_names": ["sample.test"]}]},
     "firewall": {},
+    "processes": {
+        "processes_app_name": "sample",
+        "processes_workers": [{"name": "rq", "command": ["rq", "worker"], "instances": 2}],
+        "processes_timers": [
+            {"name": "report", "command": ["flask", "report"], "on_calendar": "Mon..Fri 09:00"}
+        ],
+    },
 }
 
 # A flat app on the controller (the fixture writes it): app.py and requirements files, no project.
@@ -364,6 +371,67 @@ CASES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
         "firewall",
         {"firewall_ssh_port": 70000},
         ["firewall_ssh_port (is 70000)", "must be ports 1-65535"],
+    ),
+    "processes_good": ("processes", {}, []),
+    "processes_type": (
+        "processes",
+        {"processes_workers": [{"name": "rq", "command": ["rq"], "singleton": "yes"}]},
+        ["flaskstack.web.processes: processes_workers[0].singleton must be a bool"],
+    ),
+    # Each entry is named by its place in the list, every problem at once.
+    "processes_workers": (
+        "processes",
+        {
+            "processes_workers": [
+                {"name": "rq", "command": ["rq", "worker"]},
+                {"command": ["rq"]},
+                {"name": "Bad/Name", "command": [], "instances": 0, "stop_timeout": 0},
+                {"name": "rel", "command": ["bin/rq"]},
+            ]
+        },
+        [
+            "processes_workers[1].name is missing",
+            "processes_workers[2].name 'Bad/Name'",
+            "processes_workers[2].command []",
+            "processes_workers[2].instances must be at least 1 (got 0).",
+            "processes_workers[2].stop_timeout must be at least 1 second (got 0).",
+            "processes_workers[3].command ['bin/rq']",
+        ],
+    ),
+    "processes_names_unique": (
+        "processes",
+        {"processes_timers": [{"name": "rq", "command": ["x"], "on_calendar": "daily"}]},
+        ["the name 'rq' is used more than once"],
+    ),
+    "processes_timers": (
+        "processes",
+        {"processes_timers": [{"name": "report", "command": ["x"], "randomized_delay": -1}]},
+        ["processes_timers[0].on_calendar is missing", "processes_timers[0].randomized_delay"],
+    ),
+    # The host's systemd judges the calendar expressions: the bad one is named, the good not.
+    "processes_on_calendar": (
+        "processes",
+        {
+            "processes_timers": [
+                {"name": "a", "command": ["x"], "on_calendar": "*-*-* 03:00:00"},
+                {"name": "b", "command": ["x"], "on_calendar": "every tuesday"},
+            ]
+        },
+        ["processes_timers[1].on_calendar 'every tuesday' is not a calendar expression"],
+    ),
+    "processes_singleton_host": (
+        "processes",
+        {"processes_singleton_host": "nowhere"},
+        ["processes_singleton_host 'nowhere' is not a host of the inventory"],
+    ),
+    "processes_settings": (
+        "processes",
+        {"processes_sandbox_umask": "22", "processes_log_dir": "log", "processes_tasks_max": 8},
+        [
+            "processes_sandbox_umask ('22')",
+            "processes_log_dir must be an absolute path",
+            "processes_tasks_max 0 (no limit) or at least 16 (is 8)",
+        ],
     ),
     "nginx_site_name": (
         "nginx",
