@@ -27,3 +27,8 @@ def test_new_post_refuses_empty_and_long_bodies(microblog_client):
     assert microblog_client.post("/posts", data={"body": "  "}).status_code == 400
     assert microblog_client.post("/posts", data={"body": "x" * 141}).status_code == 400
     assert db.session.scalar(sa.select(sa.func.count(Post.id))) == 0
+
+
+def test_the_stylesheet_is_linked_and_served(microblog_client):
+    assert 'href="/static/style.css"' in microblog_client.get("/").text
+    assert microblog_client.get("/static/style.css").status_code == 200
