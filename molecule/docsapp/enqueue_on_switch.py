@@ -1,25 +1,31 @@
 #!/usr/bin/env python3
-"""Queue a task through the site at the moment a deploy switches the live release, then watch
-the worker units until systemd stops them for the restart, and write what was seen as JSON:
+"""Keep the app's worker busy from the moment a deploy switches the live release until systemd
+stops the worker for the restart, then follow the tasks to their end; write what was seen as JSON:
 
     enqueue_on_switch.py CURRENT_LINK SITE_URL SECONDS UNIT_PATTERN OUT.json [--max-seconds 420]
 
-The task sleeps SECONDS: long enough to be running when the deploy restarts the worker right
-after Gunicorn (the worker must let it finish), short enough for the unit's stop timeout. At
-the first sight of a worker unit `deactivating` the task's state is read again through the
-site: it must not be complete yet, or the job did not run across the restart.
+When `current` points elsewhere, two tasks of SECONDS each are queued through the site, and one
+more each time one completes: one task runs and one waits behind it, so whenever the restart
+comes (after Gunicorn's reload and health check, a time this cannot know) the worker has a task
+in hand. A worker unit seen `deactivating` (or replaced between two looks) marks the stop. Each
+task is then followed until it is complete or the time is up; for each, `finished_after_stop`
+tells whether it completed after the stop began (the site's times carry their UTC offset, this
+host's clock for both). A task completed after the stop by the code of the old release is one
+the old worker finished while systemd waited for it.
 
-Bounded (--max-seconds); only talks to the site's URL on this host (loopback).
+Bounded (--max-seconds overall); only talks to the site's URL on this host (loopback).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import ssl
 import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -27,9 +33,17 @@ CONTEXT = ssl._create_unverified_context()
 
 
 def call(url: str, data: dict[str, str] | None = None) -> dict:
+    """GET (or POST a form) and decode the JSON answer, trying 3 times (a reload may drop one)."""
     body = urllib.parse.urlencode(data).encode() if data is not None else None
-    with urllib.request.urlopen(url, data=body, timeout=30, context=CONTEXT) as answer:
-        return json.load(answer)
+    for attempt in range(3):
+        try:
+            with urllib.request.urlopen(url, data=body, timeout=30, context=CONTEXT) as answer:
+                return json.load(answer)
+        except (OSError, urllib.error.URLError):
+            if attempt == 2:
+                raise
+            time.sleep(0.5)
+    raise AssertionError("unreachable")
 
 
 def units(pattern: str) -> dict[str, str]:
@@ -60,6 +74,14 @@ def main() -> None:
 
     deadline = time.monotonic() + args.max_seconds
     result: dict = {"before": os.readlink(args.current)}
+    ids: list[str] = []
+
+    def enqueue() -> None:
+        ids.append(call(args.url + "/tasks", {"seconds": args.seconds})["id"])
+
+    def task(task_id: str) -> dict:
+        return call(args.url + "/tasks/" + task_id)
+
     try:
         while os.readlink(args.current) == result["before"]:
             if time.monotonic() > deadline:
@@ -67,13 +89,13 @@ def main() -> None:
             time.sleep(0.2)
         result["switched_to"] = os.readlink(args.current)
         result["switched_at"] = time.time()
-        result["task"] = call(args.url + "/tasks", {"seconds": args.seconds})
-        result["enqueued_at"] = time.time()
         result["units_at_switch"] = first = units(args.units)
         if not first:
             raise LookupError("no unit matches " + args.units)
-        # A worker that is stopping (its job still running), or one that was replaced between
-        # two looks (it had nothing to finish).
+        enqueue()
+        enqueue()
+        # A worker that is stopping (its task still running), or one that was replaced between
+        # two looks.
         while True:
             seen = units(args.units)
             if any(state.startswith("deactivating") for state in seen.values()):
@@ -82,12 +104,31 @@ def main() -> None:
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError("no worker unit was stopped")
-            time.sleep(0.2)
+            if task(ids[-2])["complete"]:
+                enqueue()
+            time.sleep(0.5)
         result["stopping_at"] = time.time()
         result["units_stopping"] = seen
-        result["task_at_stop"] = call(args.url + "/tasks/" + result["task"]["id"])
+        while not all(task(task_id)["complete"] for task_id in ids):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(1)
     except Exception as error:
         result["error"] = repr(error)
+    tasks = []
+    for task_id in ids:
+        try:
+            tasks.append(task(task_id))
+        except Exception as error:
+            tasks.append({"id": task_id, "error": repr(error)})
+    for each in tasks:
+        finished = each.get("finished")
+        each["finished_after_stop"] = bool(
+            finished
+            and "stopping_at" in result
+            and datetime.datetime.fromisoformat(finished).timestamp() > result["stopping_at"]
+        )
+    result["tasks"] = tasks
     with open(args.out, "w") as out:
         json.dump(result, out)
 

@@ -10,6 +10,13 @@ def utcnow():
     return datetime.now(UTC)
 
 
+def isoformat(moment):
+    """ISO 8601 with its UTC offset: SQLite gives back the UTC times it stored without one."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
 class Post(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     body: so.Mapped[str] = so.mapped_column(sa.String(140))
@@ -37,8 +44,8 @@ class Task(db.Model):
             "name": self.name,
             "description": self.description,
             "complete": self.complete,
-            "created": self.created.isoformat(),
-            "finished": self.finished.isoformat() if self.finished else None,
+            "created": isoformat(self.created),
+            "finished": isoformat(self.finished),
             "version": self.version,
         }
 
@@ -55,7 +62,7 @@ class Snapshot(db.Model):
     def to_dict(self):
         return {
             "id": self.id,
-            "taken": self.taken.isoformat(),
+            "taken": isoformat(self.taken),
             "version": self.version,
             "posts": self.posts,
             "tasks_complete": self.tasks_complete,

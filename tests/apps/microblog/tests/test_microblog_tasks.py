@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 from app import __version__
 
 
@@ -11,7 +13,9 @@ def test_a_task_is_queued_and_completed_by_the_job(microblog_client, microblog_a
     status = microblog_client.get(f"/tasks/{task_id}").json
     assert status["complete"] is True
     assert status["version"] == __version__
-    assert status["finished"] is not None
+    finished = datetime.fromisoformat(status["finished"])
+    assert finished.tzinfo is not None
+    assert abs((datetime.now(UTC) - finished).total_seconds()) < 60
 
 
 def test_a_task_outside_the_bounds_is_refused(microblog_client, microblog_app):
