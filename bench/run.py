@@ -460,8 +460,8 @@ def write_report(
 
 
 # What a no-change site.yml run may cost on the host of both tiers: the facts, then one read per
-# role (app, gunicorn, tls, nginx, firewall).
-NO_CHANGE_HOST_CALLS = 6
+# role (app, gunicorn, processes, tls, nginx, firewall).
+NO_CHANGE_HOST_CALLS = 7
 
 
 def smoke_check(

@@ -7,8 +7,10 @@ check returns no converted copy), so `{% if site.tls %}` is true for "no" and a 
 server_names walks characters. This filter takes the spec as the one source of the types and
 rejects what only conversion would make fit: a bool must be a boolean, a list a list, a dict a
 mapping; a str or path any scalar, an int an integer or a string of digits (what -e gives).
-Nested `options` (dicts, and lists of dicts) and `elements` are followed. The value of a
-`no_log` option is never shown.
+A `raw` option with `choices` (a setting that takes either a word or a bool, such as
+`auto`/true/false) must be one of them with the choice's own type: Ansible's check lets 1 pass
+as true (1 == True in Python). Nested `options` (dicts, and lists of dicts) and `elements` are
+followed. The value of a `no_log` option is never shown.
 """
 
 from __future__ import annotations
@@ -58,11 +60,20 @@ def _is_float(text: str) -> bool:
     return True
 
 
+def _one_of(value: Any, choices: Sequence[Any]) -> bool:
+    return any(_kind(value) == _kind(choice) and value == choice for choice in choices)
+
+
 def _check(value: Any, spec: Mapping[str, Any], where: str, errors: list[str]) -> None:
     wanted = spec.get("type", "str")
+    shown = "(value hidden: no_log)" if spec.get("no_log") else repr(value)
     if not _fits(value, wanted):
-        shown = "(value hidden: no_log)" if spec.get("no_log") else repr(value)
         errors.append(f"{where} must be a {wanted}, not the {_kind(value)} {shown}")
+        return
+    choices = spec.get("choices")
+    if wanted == "raw" and choices and not _one_of(value, choices):
+        listed = ", ".join(repr(choice) for choice in choices)
+        errors.append(f"{where} must be one of {listed}, not the {_kind(value)} {shown}")
         return
     suboptions = spec.get("options")
     if wanted == "dict" and suboptions:

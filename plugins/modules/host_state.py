@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime
 import glob
 import grp
 import hashlib
@@ -63,8 +64,10 @@ options:
       - Absolute paths to read without following a link, the way M(flaskstack.web.paths)
         compares them. Each is returned with C(type) (C(directory), C(file), C(link), C(other)
         or C(absent)), C(owner) and C(group) (names, or the number when it has no name), C(uid),
-        C(gid), C(mode) (an octal string such as C(0644)), C(src) (what a link points to) and,
-        for a regular file of up to 1 MiB, its SHA-1 C(checksum) (empty for a larger one).
+        C(gid), C(mode) (an octal string such as C(0644)), C(src) (what a link points to),
+        C(mtime) (of the path itself in seconds since the epoch, for a link its own time, so
+        when it was made or last re-pointed) and, for a regular file of up to 1 MiB, its SHA-1
+        C(checksum) (empty for a larger one).
       - Give the result to the O(flaskstack.web.paths#module:known) option of a later
         M(flaskstack.web.paths) task. When every path it manages is read as wanted there, that
         task makes no module call.
@@ -131,6 +134,17 @@ options:
       - Only packages in the C(installed) state count. No dpkg status file, no fact.
     type: bool
     default: false
+  timestamps:
+    description:
+      - How the unit properties whose names end in C(Timestamp) (C(ExecMainStartTimestamp),
+        C(ActiveEnterTimestamp), ...) are returned.
+      - V(text) as C(systemctl show) prints them (C(Mon 2026-12-07 17:15:24 UTC)).
+      - V(epoch) in seconds since the epoch with microseconds (C(1796663724.991867)), V(0) for
+        a time that never was, so that a role can compare them with the C(mtime) of files, e.g.
+        whether a service started before its environment file changed.
+    type: str
+    choices: [text, epoch]
+    default: text
   properties:
     description: The unit properties to return.
     type: list
@@ -328,6 +342,7 @@ def read_file(path: str) -> dict[str, Any]:
         "gid": info.st_gid,
         "mode": f"{stat.S_IMODE(info.st_mode):04o}",
         "src": os.readlink(path) if kind == "link" else "",
+        "mtime": info.st_mtime,
         "checksum": "",
     }
     # Logs can be large and are never compared by content: only files the size of a configuration.
@@ -378,16 +393,33 @@ def read_group(name: str) -> dict[str, Any]:
         return {"exists": False}
 
 
-def read_unit(module: AnsibleModule, systemctl: str, unit: str, names: list[str]) -> dict[str, str]:
+def epoch(text: str) -> str:
+    """A timestamp as `systemctl show --timestamp=us+utc` prints it ("Mon 2026-12-07
+    17:15:24.991867 UTC"; empty or "n/a" when it never was) in seconds since the epoch. The
+    weekday is skipped: its name follows the locale, the date and time do not."""
+    parts = text.split()
+    if len(parts) != 4 or parts[3] != "UTC":
+        return "0"
+    when = datetime.datetime.strptime(f"{parts[1]} {parts[2]}", "%Y-%m-%d %H:%M:%S.%f")
+    return f"{when.replace(tzinfo=datetime.UTC).timestamp():.6f}"
+
+
+def read_unit(
+    module: AnsibleModule, systemctl: str, unit: str, names: list[str], timestamps: str = "text"
+) -> dict[str, str]:
     # One unit per call: with several units systemctl leaves out empty properties per block,
     # which would make the blocks ambiguous. Each call costs milliseconds, not a module call.
+    style = ["--timestamp=us+utc"] if timestamps == "epoch" else []
     rc, out, err = module.run_command(
-        [systemctl, "show", "--property=" + ",".join(names), "--", unit]
+        [systemctl, "show", *style, "--property=" + ",".join(names), "--", unit]
     )
     if rc != 0:
         module.fail_json(msg=f"systemctl show {unit} failed: {err.strip() or out.strip()}", rc=rc)
     found = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-    return {name: found.get(name, "") for name in names}
+    read = {name: found.get(name, "") for name in names}
+    if timestamps == "epoch":
+        read.update({name: epoch(read[name]) for name in names if name.endswith("Timestamp")})
+    return read
 
 
 def _fingerprint(public_key: Any) -> str:
@@ -536,6 +568,7 @@ def main() -> None:
             "private_keys": {"type": "list", "elements": "path", "default": []},
             "resources": {"type": "bool", "default": False},
             "packages": {"type": "bool", "default": False},
+            "timestamps": {"type": "str", "default": "text", "choices": ["text", "epoch"]},
             "properties": {
                 "type": "list",
                 "elements": "str",
@@ -560,7 +593,9 @@ def main() -> None:
     if module.params["units"]:
         systemctl = module.get_bin_path("systemctl", required=True)
         units = {
-            unit: read_unit(module, systemctl, unit, module.params["properties"])
+            unit: read_unit(
+                module, systemctl, unit, module.params["properties"], module.params["timestamps"]
+            )
             for unit in module.params["units"]
         }
     certificates, private_keys = _crypto_reads(module)

@@ -93,3 +93,30 @@ def test_a_no_log_value_is_never_shown() -> None:
     options = {"app_secret_key": {"type": "str", "no_log": True}}
     found = errors({"app_secret_key": ["s3cr3t"]}, options)
     assert found == ["app_secret_key must be a str, not the list (value hidden: no_log)"]
+
+
+APP = yaml.safe_load((ROOT / "roles/app/meta/argument_specs.yml").read_text())["argument_specs"][
+    "main"
+]["options"]
+
+
+@pytest.mark.parametrize("value", ["auto", True, False])
+def test_a_raw_option_takes_each_of_its_choices(value: object) -> None:
+    # app_pip_install_app: a word or a bool, so `raw` with choices in argument_specs.
+    assert APP["app_pip_install_app"]["type"] == "raw"
+    assert errors({"app_pip_install_app": value}, APP) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        (1, "int 1"),  # 1 == True in Python: Ansible's choices check lets it through
+        (0, "int 0"),
+        ("true", "str 'true'"),
+        ("no", "str 'no'"),
+        ("Auto", "str 'Auto'"),
+    ],
+)
+def test_a_raw_option_refuses_what_is_not_one_of_its_choices(value: object, kind: str) -> None:
+    found = errors({"app_pip_install_app": value}, APP)
+    assert found == [f"app_pip_install_app must be one of 'auto', True, False, not the {kind}"]

@@ -20,10 +20,15 @@ MODULE = Path(__file__).resolve().parents[2] / "plugins" / "modules" / "host_sta
 # running service, a socket (no MainPID) and a unit that does not exist (rc 0, not-found).
 FAKE_SYSTEMCTL = r"""#!/bin/sh
 echo "$@" >> "$(dirname "$0")/calls"
-unit=$4
+for unit; do :; done
 case $unit in
   app.service) printf 'MainPID=42\nActiveState=active\n'
-    printf 'StatusText=release=abc config=123 started=1.5\nUnitFileState=enabled\n' ;;
+    printf 'StatusText=release=abc config=123 started=1.5\nUnitFileState=enabled\n'
+    case $2 in
+      --timestamp=us+utc) printf 'ExecMainStartTimestamp=Mon 2026-12-07 17:15:24.991867 UTC\n' ;;
+      *) printf 'ExecMainStartTimestamp=Mon 2026-12-07 17:15:24 UTC\n' ;;
+    esac
+    printf 'InactiveExitTimestamp=\n' ;;
   app.socket) printf 'ActiveState=active\nUnitFileState=enabled\n' ;;
   broken.service) echo "Failed to connect to bus" >&2; exit 1 ;;
   *) printf 'MainPID=0\nActiveState=inactive\nStatusText=\nUnitFileState=\nLoadState=not-found\n' ;;
@@ -112,6 +117,24 @@ def test_units_with_the_properties_asked_for(tmp_path: Path) -> None:
         f"show --property=ActiveState,MainPID,StatusText,UnitFileState,LoadState -- {unit}"
         for unit in ("app.service", "app.socket", "gone.service")
     ]
+
+
+def test_timestamps_as_seconds_since_the_epoch(tmp_path: Path) -> None:
+    properties = ["ActiveState", "ExecMainStartTimestamp", "InactiveExitTimestamp"]
+    text = run(tmp_path, {"units": ["app.service"], "properties": properties})
+    assert text["units"]["app.service"]["ExecMainStartTimestamp"] == "Mon 2026-12-07 17:15:24 UTC"
+    result = run(
+        tmp_path, {"units": ["app.service"], "properties": properties, "timestamps": "epoch"}
+    )
+    # 2026-12-07 17:15:24.991867 UTC, to the microsecond; a time that never was is 0; other
+    # properties as they were.
+    assert result["units"]["app.service"] == {
+        "ActiveState": "active",
+        "ExecMainStartTimestamp": "1796663724.991867",
+        "InactiveExitTimestamp": "0",
+    }
+    calls = (tmp_path / "bin" / "calls").read_text().splitlines()
+    assert calls[-1].startswith("show --timestamp=us+utc --property=ActiveState,")
 
 
 def test_a_failing_systemctl_fails_the_module_naming_the_unit(tmp_path: Path) -> None:
@@ -239,11 +262,16 @@ def test_files_read_as_the_paths_action_compares_them(tmp_path: Path) -> None:
         "gid": os.getgid(),
         "mode": "0640",
         "src": "",
+        "mtime": (tmp_path / "conf").stat().st_mtime,
         "checksum": hashlib.sha1(b"x = 1\n").hexdigest(),
     }
     # Larger than a configuration: never compared by content, so not read.
     assert files["access.log"]["type"] == "file" and files["access.log"]["checksum"] == ""
     assert files["current"]["type"] == "link" and files["current"]["src"] == "releases/r1"
+    # A link's own time (when it was pointed there), not its target's: lstat, not stat.
+    os.utime(tmp_path / "current", (5000, 5000), follow_symlinks=False)
+    again = run(tmp_path, {"files": [str(tmp_path / "current")]})["files"]
+    assert again[str(tmp_path / "current")]["mtime"] == 5000
     assert files["fifo"]["type"] == "other"
     assert files["missing"] == files["conf/under-a-file"] == {"type": "absent"}
     assert run(tmp_path, {"files": ["etc/x"]})["failed"]

@@ -89,3 +89,30 @@ def test_roles_resolve_by_fqcn_from_a_clone(tmp_path: Path) -> None:
     )
     result = ansible("ansible-playbook", "--syntax-check", "-i", "localhost,", str(playbook))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_user_facing_paths_do_not_depend_on_playbook_dir() -> None:
+    """Inside `import_playbook: flaskstack.web.site` playbook_dir is the installed collection's
+    playbooks/ directory: the inventories and docs users copy from must not build paths on it."""
+    files = [
+        *sorted((ROOT / "inventories").rglob("*.yml")),
+        ROOT / "README.md",
+        *sorted((ROOT / "roles").glob("*/README.md")),
+        *sorted((ROOT / "roles").glob("*/defaults/main.yml")),
+    ]
+    found = [str(f.relative_to(ROOT)) for f in files if "{{ playbook_dir" in f.read_text()]
+    assert not found, found
+
+
+def test_local_inventory_finds_sample_app_from_a_playbook_elsewhere(tmp_path: Path) -> None:
+    """The demo inventory's source directory, templated for its host by a playbook outside the
+    checkout (as a playbook importing the installed collection's site.yml would be)."""
+    playbook = tmp_path / "elsewhere.yml"
+    playbook.write_text(
+        "- hosts: demo\n  gather_facts: false\n  connection: local\n  tasks:\n"
+        "    - ansible.builtin.debug:\n"
+        '        msg: "SOURCE={{ app_source_dir | realpath }}"\n'
+    )
+    result = ansible("ansible-playbook", "-i", "inventories/local", str(playbook))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SOURCE={ROOT / 'sample_app'}" in result.stdout, result.stdout

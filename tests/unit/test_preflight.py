@@ -53,6 +53,10 @@ CASES: dict[str, tuple[dict, list[str]]] = {
     # outside flaskstack (already on the host, so its names are not checked against the tls role's).
     "good": (
         {
+            "processes_workers": [{"name": "rq", "command": ["rq", "worker"], "instances": 2}],
+            "processes_timers": [
+                {"name": "report", "command": ["flask", "report"], "on_calendar": "*-*-* 03:00"}
+            ],
             "nginx_sites": [
                 site(),
                 site(
@@ -61,7 +65,7 @@ CASES: dict[str, tuple[dict, list[str]]] = {
                     tls_certificate="{{ preflight_tmp }}/legacy.crt",
                     tls_certificate_key="{{ preflight_tmp }}/legacy.key",
                 ),
-            ]
+            ],
         },
         [],
     ),
@@ -75,6 +79,19 @@ CASES: dict[str, tuple[dict, list[str]]] = {
         ["nginx_sites[0].tls must be a bool, not the str 'no'"],
     ),
     "bad_gunicorn_workers": ({"gunicorn_workers": -1}, ["gunicorn_workers must be at least 0"]),
+    # The workers and timers of the app hosts, named by their place in the list.
+    "bad_processes_worker": (
+        {"processes_workers": [{"name": "Bad Name", "command": []}]},
+        ["processes_workers[0].name 'Bad Name'", "processes_workers[0].command []"],
+    ),
+    "bad_processes_calendar": (
+        {
+            "processes_timers": [
+                {"name": "report", "command": ["x"], "on_calendar": "every tuesday"}
+            ]
+        },
+        ["processes_timers[0].on_calendar 'every tuesday'"],
+    ),
     "certificate_mismatch": (
         {"nginx_sites": [site(name="preflight-other")]},
         ["nginx_sites[0].tls_certificate", "tls_certificate_file", "tls_name 'sample'"],
@@ -249,14 +266,14 @@ def test_good_input_passes_preflight(
     assert started[0] == PREFLIGHT_PLAY, output
     assert any(play.startswith(LATER_PLAYS) for play in started[1:]), output
     # Every role's own validation ran in the preflight play, through its validate entry point.
-    for role in ("app", "gunicorn", "tls", "nginx"):
+    for role in ("app", "gunicorn", "processes", "tls", "nginx"):
         assert f"flaskstack.web.{role} : Validating arguments against arg spec 'validate'" in output
     hosts = recap(result.stdout)
     assert set(hosts) == {"app1", "web1", "both1"}, output
     assert all(c["failed"] == 0 and c["changed"] == 0 for c in hosts.values()), output
 
 
-@pytest.mark.parametrize("role", ["app", "gunicorn", "nginx", "tls"])
+@pytest.mark.parametrize("role", ["app", "gunicorn", "nginx", "processes", "tls"])
 def test_every_role_has_a_validate_entry_point_with_the_main_options(role: str) -> None:
     """include_role tasks_from: validate checks the arguments against the `validate` entry point."""
     specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())

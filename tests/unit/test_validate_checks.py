@@ -30,6 +30,19 @@ BASE: dict[str, dict[str, Any]] = {
     "tls": {"tls_name": "sample", "tls_server_names": ["sample.test"]},
     "nginx": {"nginx_sites": [{"name": "sample", "server_names": ["sample.test"]}]},
     "firewall": {},
+    "processes": {
+        "processes_app_name": "sample",
+        "processes_workers": [{"name": "rq", "command": ["rq", "worker"], "instances": 2}],
+        "processes_timers": [
+            {"name": "report", "command": ["flask", "report"], "on_calendar": "Mon..Fri 09:00"}
+        ],
+    },
+}
+
+# A flat app on the controller (the fixture writes it): app.py and requirements files, no project.
+FLAT: dict[str, Any] = {
+    "app_source_type": "dir",
+    "app_source_dir": "{{ validate_tmp }}/flat",
 }
 
 # (role, bad values, texts the failure message must contain); no texts: the input is good.
@@ -38,8 +51,89 @@ CASES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
     # The types come first, in the same task: a value only Ansible's conversion would take.
     "app_type": (
         "app",
-        {"app_pip_install_app": "no", "app_keep_releases": 0},
-        ["flaskstack.web.app: app_pip_install_app must be a bool"],
+        {"app_rollback": "no", "app_keep_releases": 0},
+        ["flaskstack.web.app: app_rollback must be a bool"],
+    ),
+    # auto, true or false (`raw` with choices): Ansible's own check refuses a word such as "no",
+    # and lets 1 through (1 == True); the strict check does not.
+    "app_pip_install_app_int": (
+        "app",
+        {"app_pip_install_app": 1},
+        [
+            "flaskstack.web.app: app_pip_install_app must be one of 'auto', True, False,"
+            " not the int 1"
+        ],
+    ),
+    # A string for a command is the strict type check's (elements: list)...
+    "app_build_commands_type": (
+        "app",
+        {"app_build_commands": [["pybabel", "compile"], "pybabel compile"]},
+        ["flaskstack.web.app: app_build_commands[1] must be a list, not the str 'pybabel compile'"],
+    ),
+    # ...an argv that is not all strings, or empty, the role's.
+    "app_build_commands": (
+        "app",
+        {"app_build_commands": [["pybabel", "compile"], ["sleep", 3]]},
+        ["app_build_commands: every entry must be a non-empty list of argv strings"],
+    ),
+    "app_build_commands_empty": (
+        "app",
+        {"app_build_commands": [[]]},
+        ["app_build_commands: every entry must be a non-empty list of argv strings"],
+    ),
+    "app_build_commands_good": (
+        "app",
+        {"app_build_commands": [["pybabel", "compile", "-d", "app/translations"]]},
+        [],
+    ),
+    "app_log_links": (
+        "app",
+        {"app_log_links": ["logs", "../logs", "/var/log/x"]},
+        ["app_log_links entries ['/var/log/x', '../logs'] must be plain paths"],
+    ),
+    # In a shared dir's link (its target is the app's data), over the static files, twice.
+    "app_log_links_overlap": (
+        "app",
+        {"app_log_links": ["instance/logs", "static", "var/log", "var"]},
+        ["app_log_links entries ['instance/logs', 'static', 'var/log'] must be plain paths"],
+    ),
+    "app_log_links_good": ("app", {"app_log_links": ["logs", "var/log"]}, []),
+    # A dir source is judged on the controller: a flat app with only a requirements file that pins
+    # its own Gunicorn is not installed and gets its Gunicorn...
+    "app_flat_auto": ("app", {**FLAT, "app_requirements_file": "requirements.txt"}, []),
+    # ...and must not be installed when asked to: named before anything changes.
+    "app_flat_install_true": (
+        "app",
+        {**FLAT, "app_pip_install_app": True},
+        ["app_pip_install_app is true, but the dir source is not a Python project"],
+    ),
+    # A pyproject.toml that only configures tools does not make a project.
+    "app_tools_only_install_true": (
+        "app",
+        {**FLAT, "app_source_dir": "{{ validate_tmp }}/tools", "app_pip_install_app": True},
+        ["app_pip_install_app is true, but the dir source is not a Python project"],
+    ),
+    "app_project_install_true": (
+        "app",
+        {**FLAT, "app_source_dir": "{{ validate_tmp }}/project", "app_pip_install_app": True},
+        [],
+    ),
+    "app_old_gunicorn": (
+        "app",
+        {**FLAT, "app_requirements_file": "old-gunicorn.txt"},
+        [
+            "app_requirements_file 'old-gunicorn.txt' asks for gunicorn==19.9.0",
+            "app_wsgi_server_package ('gunicorn==27.0.1')",
+        ],
+    ),
+    "app_package_old_gunicorn": (
+        "app",
+        {
+            "app_source_type": "package",
+            "app_package_file": "{{ validate_tmp }}/sample-1.0-py3-none-any.whl",
+            "app_requirements_file": "{{ validate_tmp }}/flat/old-gunicorn.txt",
+        },
+        ["old-gunicorn.txt' asks for gunicorn==19.9.0", "app_wsgi_server_package"],
     ),
     "app_name": (
         "app",
@@ -278,6 +372,67 @@ CASES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
         {"firewall_ssh_port": 70000},
         ["firewall_ssh_port (is 70000)", "must be ports 1-65535"],
     ),
+    "processes_good": ("processes", {}, []),
+    "processes_type": (
+        "processes",
+        {"processes_workers": [{"name": "rq", "command": ["rq"], "singleton": "yes"}]},
+        ["flaskstack.web.processes: processes_workers[0].singleton must be a bool"],
+    ),
+    # Each entry is named by its place in the list, every problem at once.
+    "processes_workers": (
+        "processes",
+        {
+            "processes_workers": [
+                {"name": "rq", "command": ["rq", "worker"]},
+                {"command": ["rq"]},
+                {"name": "Bad/Name", "command": [], "instances": 0, "stop_timeout": 0},
+                {"name": "rel", "command": ["bin/rq"]},
+            ]
+        },
+        [
+            "processes_workers[1].name is missing",
+            "processes_workers[2].name 'Bad/Name'",
+            "processes_workers[2].command []",
+            "processes_workers[2].instances must be at least 1 (got 0).",
+            "processes_workers[2].stop_timeout must be at least 1 second (got 0).",
+            "processes_workers[3].command ['bin/rq']",
+        ],
+    ),
+    "processes_names_unique": (
+        "processes",
+        {"processes_timers": [{"name": "rq", "command": ["x"], "on_calendar": "daily"}]},
+        ["the name 'rq' is used more than once"],
+    ),
+    "processes_timers": (
+        "processes",
+        {"processes_timers": [{"name": "report", "command": ["x"], "randomized_delay": -1}]},
+        ["processes_timers[0].on_calendar is missing", "processes_timers[0].randomized_delay"],
+    ),
+    # The host's systemd judges the calendar expressions: the bad one is named, the good not.
+    "processes_on_calendar": (
+        "processes",
+        {
+            "processes_timers": [
+                {"name": "a", "command": ["x"], "on_calendar": "*-*-* 03:00:00"},
+                {"name": "b", "command": ["x"], "on_calendar": "every tuesday"},
+            ]
+        },
+        ["processes_timers[1].on_calendar 'every tuesday' is not a calendar expression"],
+    ),
+    "processes_singleton_host": (
+        "processes",
+        {"processes_singleton_host": "nowhere"},
+        ["processes_singleton_host 'nowhere' is not a host of the inventory"],
+    ),
+    "processes_settings": (
+        "processes",
+        {"processes_sandbox_umask": "22", "processes_log_dir": "log", "processes_tasks_max": 8},
+        [
+            "processes_sandbox_umask ('22')",
+            "processes_log_dir must be an absolute path",
+            "processes_tasks_max 0 (no limit) or at least 16 (is 8)",
+        ],
+    ),
     "nginx_site_name": (
         "nginx",
         {"nginx_sites": [{"name": "Bad Name", "server_names": ["sample.test"]}]},
@@ -354,6 +509,18 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
     tmp = tmp_path_factory.mktemp("validate")
     (tmp / "sample-1.0-py3-none-any.whl").write_text("a wheel's stand-in\n")
     (tmp / "requirements.txt").write_text("flask\n")
+    for name, files in {
+        "flat": {
+            "app.py": "from flask import Flask\napp = Flask(__name__)\n",
+            "requirements.txt": "flask==3.1.3\nGunicorn==21.2.0  # the app's own\n",
+            "old-gunicorn.txt": "flask==3.1.3\ngunicorn==19.9.0\n",
+        },
+        "tools": {"app.py": "", "pyproject.toml": "[tool.ruff]\nline-length = 100\n"},
+        "project": {"app.py": "", "pyproject.toml": '[project]\nname = "x"\nversion = "1"\n'},
+    }.items():
+        (tmp / name).mkdir()
+        for file, text in files.items():
+            (tmp / name / file).write_text(text)
     playbook = tmp / "playbook.yml"
     playbook.write_text(
         yaml.safe_dump([play(case, role, values, tmp) for case, (role, values, _) in CASES.items()])
