@@ -34,7 +34,7 @@ lint: setup
 	scripts/lint.sh
 
 unit: setup
-	$(BIN)/pytest -q sample_app/tests tests/unit tests/apps/flaskr/tests
+	$(BIN)/pytest -q sample_app/tests tests/unit tests/apps/flaskr/tests tests/apps/microblog/tests
 
 molecule: setup images
 	scripts/run-molecule.sh $(SCENARIO)

@@ -17,7 +17,7 @@ step() {
   fi
 }
 step lint scripts/lint.sh
-step unit pytest -q sample_app/tests tests/unit tests/apps/flaskr/tests
+step unit pytest -q sample_app/tests tests/unit tests/apps/flaskr/tests tests/apps/microblog/tests
 step docker-and-images make --no-print-directory images
 step molecule scripts/run-molecule.sh
 step demo scripts/demo.sh test
