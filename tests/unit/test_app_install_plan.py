@@ -198,7 +198,8 @@ def test_the_apps_own_gunicorn_wins(
         wsgi_server_package=OURS,
     )
     assert result["wsgi_server_packages"] == added
-    assert [n[: len(note)] for n in result["notes"]] == ([note] if note else [])
+    # The first note says whose Gunicorn the release gets (a second one may warn about reloads).
+    assert [n[: len(note)] for n in result["notes"][:1]] == ([note] if note else [])
     assert [p[: len(problem)] for p in result["problems"]] == ([problem] if problem else [])
     if problem:
         assert "app_wsgi_server_package ('gunicorn==27.0.1')" in result["problems"][0]
@@ -230,3 +231,23 @@ def test_both_problems_are_named_at_once() -> None:
         "app_pip_install_app",
         "app_requirements_file",
     ]
+
+
+# (the app's requirement, whether the run warns that reloads may lose a request)
+RELOADS = [
+    ("gunicorn==23.0.0\n", True),
+    ("gunicorn==27.0.0\n", True),
+    ("gunicorn<27\n", True),
+    ("gunicorn~=23.0\n", True),
+    ("gunicorn==27.0.1\n", False),
+    ("gunicorn>=21\n", False),
+    ("gunicorn~=27.0\n", False),
+]
+
+
+@pytest.mark.parametrize(("requirements", "warned"), RELOADS)
+def test_a_gunicorn_before_clean_reloads_is_warned_about(requirements: str, warned: bool) -> None:
+    result = plan(source(PROJECT, requirements=requirements), wsgi_server_package=OURS)
+    warnings = [n for n in result["notes"] if "may get a 502" in n]
+    assert len(warnings) == (1 if warned else 0), result["notes"]
+    assert result["problems"] == []
