@@ -42,7 +42,7 @@ description:
     with RV(exists=false) and changes nothing.
   - Brotli needs the C(brotli) Python module on the host (Debian's C(python3-brotli)); the
     module fails naming the package when C(br) is asked for and it is missing.
-version_added: 1.1.0
+version_added: 1.0.0
 author: flaskstack.web
 options:
   path:
