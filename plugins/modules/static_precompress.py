@@ -38,7 +38,7 @@ description:
   - Files that are compressed already (C(.gz), C(.br), C(.zst), ...) and symbolic links inside
     the tree are never compressed. O(path) itself may be a link to the directory (a release's
     C(static) link).
-  - A missing O(path) is not an error (an app without static files): the module reports it
+  - A missing O(path) is not an error (an app without static files); the module reports it
     with RV(exists=false) and changes nothing.
   - Brotli needs the C(brotli) Python module on the host (Debian's C(python3-brotli)); the
     module fails naming the package when C(br) is asked for and it is missing.
