@@ -327,11 +327,22 @@ def whitenoise_module(wsgi_app: str, static_root: str) -> str:
     )
 
 
+def pip_command(dep: Deployment) -> str:
+    """A pip for the release's Python: the release venv's own, else the app role's tool venv
+    (<app root>/.uv/venv, same interpreter; a release venv made by uv has no pip)."""
+    tool_pip = f"{Path(dep.workdir).parent}/.uv/venv/bin/pip"
+    release_pip = f"{dep.venv_bin}/python -m pip"
+    return (
+        f"if {release_pip} --version >/dev/null 2>&1; then pip='{release_pip}'; "
+        f"else pip={tool_pip}; fi"
+    )
+
+
 def install_whitenoise(box: Container, dep: Deployment) -> None:
-    """whitenoise from PyPI with the release venv's pip, into WHITENOISE_DIR, and the wrapper."""
+    """whitenoise from PyPI into WHITENOISE_DIR (never the release), and the wrapper module."""
     box.sh(
-        f"test -d {WHITENOISE_DIR}/whitenoise || {dep.venv_bin}/python -m pip install -q "
-        f"--disable-pip-version-check --target {WHITENOISE_DIR} whitenoise",
+        f"test -d {WHITENOISE_DIR}/whitenoise || {{ {pip_command(dep)}; $pip install -q "
+        f"--disable-pip-version-check --target {WHITENOISE_DIR} whitenoise; }}",
         timeout=300,
     )
     static_root = f"{dep.workdir.rstrip('/')}/static"

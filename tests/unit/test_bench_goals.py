@@ -315,3 +315,21 @@ def test_whitenoise_runs_the_deployed_gunicorn_on_the_wrapper() -> None:
     assert "from m.wsgi import app as app" in module
     assert "WhiteNoise(app, root='/srv/sample/current/static', prefix='static/')" in module
     compile(module, "wrapper", "exec")
+
+
+def test_whitenoise_pip_falls_back_to_the_app_roles_tool_venv(tmp_path: Path) -> None:
+    # A release venv made by uv has no pip: the app role's tool venv (same Python) installs.
+    import subprocess
+
+    release = tmp_path / "srv" / "current"
+    (release / "venv" / "bin").mkdir(parents=True)
+    dep = servers.Deployment("u", [], "u", "u", str(release), str(release / "venv" / "bin"), "m:a")
+    script = f"{servers.pip_command(dep)}; echo $pip"
+    out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == f"{tmp_path}/srv/.uv/venv/bin/pip"
+    # With a pip in the release venv, that one.
+    python = release / "venv" / "bin" / "python"
+    python.write_text("#!/bin/sh\nexit 0\n")
+    python.chmod(0o755)
+    out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == f"{python} -m pip"
