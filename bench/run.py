@@ -401,6 +401,15 @@ def progress(round_no: int, rounds: int, case: Case, row: dict[str, Any]) -> str
         text += f"  cpu {row['cpu_us_per_req']:7.0f} µs/req"
     if "held" in row:
         text += f"  slow clients held {row['held']}"
+    if "cpu_rps" in row:
+        text += (
+            f"  CPU page {row['cpu_rps']:,.0f}/s p99 {row['cpu_p99_ms']:.1f} ms,"
+            f" I/O page {row['io_rps']:,.0f}/s p99 {row['io_p99_ms']:.1f} ms"
+        )
+    if row.get("bytes_per_req") and row.get("encoding"):
+        text += f"  {row['bytes_per_req']:,.0f} B/req ({row['encoding']})"
+    if row.get("mem_worker_pss_kb"):
+        text += f"  worker {row['mem_worker_pss_kb'] / 1024:.1f} MB PSS busy"
     return text
 
 

@@ -333,3 +333,43 @@ def test_whitenoise_pip_falls_back_to_the_app_roles_tool_venv(tmp_path: Path) ->
     python.chmod(0o755)
     out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.strip() == f"{python} -m pip"
+
+
+def test_agent_reads_smaps_rollup_and_status_fields() -> None:
+    from bench import agent
+
+    rollup = "55d0-7ffd ---p 00000000 00:00 0  [rollup]\nRss:  61234 kB\nPss:  40321 kB\n"
+    assert agent.kb_field(rollup, "Pss") == 40321
+    assert agent.kb_field(rollup, "Rss") == 61234
+    assert agent.kb_field("Threads:\t6\nPPid:\t10\n", "Threads") == 6
+    assert agent.kb_field("", "Pss") == 0
+    # This very process, read the way the agent reads Gunicorn's.
+    import os
+
+    mine = agent.process_memory(os.getpid())
+    assert mine is not None
+    assert mine["pss_kb"] > 0
+    assert mine["threads"] >= 1
+    assert mine["ppid"] == os.getppid()
+
+
+def test_agent_runs_the_mixed_loads_at_the_same_time() -> None:
+    import time
+
+    from bench import agent
+
+    start = time.monotonic()
+    results = agent.run_commands(
+        [["sh", "-c", "sleep 0.5; echo a"], ["sh", "-c", "sleep 0.5; echo b"]], 10
+    )
+    assert time.monotonic() - start < 0.95  # together, not one after the other
+    assert results == [("a\n", 0), ("b\n", 0)]
+    assert agent.run_commands([["sleep", "5"]], 0.2) == [("timed out after 0.2s", -1)]
+
+
+def test_progress_line_shows_each_kind_of_the_mixed_load() -> None:
+    row = {"rps": 3000.0, "errors": 0, "cpu_us_per_req": 300.0, "cpu_rps": 2000.0}
+    row |= {"cpu_p99_ms": 40.0, "io_rps": 1000.0, "io_p99_ms": 60.0}
+    line = run.progress(1, 3, run.Case("mixed", "stack-https", 64), row)
+    assert "mixed/stack-https/c64" in line
+    assert "CPU page 2,000/s p99 40.0 ms, I/O page 1,000/s p99 60.0 ms" in line
