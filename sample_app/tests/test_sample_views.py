@@ -27,6 +27,12 @@ def test_index_links_fingerprinted_assets(client: FlaskClient) -> None:
     assert 'src="/static/img/logo.svg"' in html
 
 
+def test_index_links_the_vendored_bundle(client: FlaskClient) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/static/vendor/bootstrap.min.css"' in html
+    assert 'src="/static/vendor/bootstrap.bundle.min.js"' in html
+
+
 def test_version_falls_back_or_matches_metadata() -> None:
     assert get_version()
     assert FALLBACK_VERSION == "0.1.0"

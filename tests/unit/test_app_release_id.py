@@ -30,6 +30,10 @@ CASES: dict[str, dict[str, Any]] = {
     },
     "no_log_links": {"app_log_links": []},
     "other_log_links": {"app_log_links": ["logs", "var/log"]},
+    "no_precompress": {"app_static_precompress": False},
+    "precompress_css_only": {"app_static_precompress_extensions": ["css"]},
+    "precompress_css_only_again": {"app_static_precompress_extensions": ["CSS"]},
+    "precompress_min_size": {"app_static_precompress_min_size": 1024},
 }
 
 
@@ -71,10 +75,21 @@ def test_the_same_input_gives_the_same_id(release_ids: dict[str, str]) -> None:
     assert all(len(i) == 12 for i in release_ids.values()), release_ids
     assert release_ids["base"] == release_ids["base_again"]
     assert release_ids["build"] == release_ids["build_again"]
+    assert release_ids["precompress_css_only"] == release_ids["precompress_css_only_again"]
 
 
 @pytest.mark.parametrize(
-    "case", ["build", "build_other_dir", "build_two", "no_log_links", "other_log_links"]
+    "case",
+    [
+        "build",
+        "build_other_dir",
+        "build_two",
+        "no_log_links",
+        "other_log_links",
+        "no_precompress",
+        "precompress_css_only",
+        "precompress_min_size",
+    ],
 )
 def test_build_commands_and_log_links_are_part_of_the_id(
     case: str, release_ids: dict[str, str]
