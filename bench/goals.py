@@ -40,7 +40,7 @@ APP_SHARE_OF_VM = 0.5
 # full `make bench` of 2026-11-28T01:35:19Z (2 gthread workers x 4 threads, 3 rounds of 2 s,
 # median; rounds 28.21-28.30 ms). Issue 33 allows at most 10% above it.
 BASELINE_CPU_P99_MS = 28.25
-BASELINE_SOURCE = "bench/latest/bench.md, make bench of 2026-11-28 (2 x 4 gthread)"
+BASELINE_SOURCE = "bench/latest/bench.md: make bench of 2026-11-28, 2 x 4 gthread"
 P99_TOLERANCE = 1.10
 # Nginx + TLS CPU per dynamic request at c=64 in that run (µs): kept as a row to show a regression.
 BASELINE_NGINX_TLS_US = 35.0
