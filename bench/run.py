@@ -608,9 +608,11 @@ def write_report(
         if ratio.value is not None:
             print(f"  {ratio.value:8.2f}x  {ratio.name}")
     print("\n== goals")
-    for goal in goals.evaluate_goals(summary, meta.get("cpus")):
-        if goal.met is not None:
-            print(f"  {goal.verdict:<7} {goal.name}: {goal.figure} (goal {goal.target})")
+    measured = [g for g in goals.evaluate_goals(summary, meta.get("cpus")) if g.met is not None]
+    for goal in measured:
+        print(f"  {goal.verdict:<7} {goal.name}: {goal.figure} (goal {goal.target})")
+    if not measured:
+        print("  (none: their cases did not run)")
     print(f"\nbench: wrote {json_path}, {md_path}, {png_path} in {meta['elapsed_s']} s")
     return summary, (json_path, md_path, png_path)
 
