@@ -11,7 +11,10 @@ count; all traffic goes to the loopback interface.
     agent.py slow --port P [--tls] ...        hold slow (slowloris-style) clients open
     agent.py handshakes --port 443 ...        TLS handshakes per second, full or resumed
     agent.py ceiling --seconds S --procs N    the WSGI app called in-process, no network
-    agent.py load --units U... -- CMD...      run CMD (wrk, handshakes) and the units' CPU time
+    agent.py load --units U... -- CMD...      run CMD (wrk, handshakes) and the units' CPU time;
+                                              --also: more commands at the same time (mixed
+                                              load); --mem-unit: the unit's memory idle and busy
+    agent.py memory UNIT                      PSS/RSS and threads of a unit's master and workers
     agent.py serve                            read one JSON argv list per line from stdin, answer
                                               one JSON line each (saves a `docker exec` per call)
 """
@@ -29,6 +32,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -118,7 +122,10 @@ def cmd_cpu(args: argparse.Namespace) -> None:
 # --- probe / wait -----------------------------------------------------------------------------
 
 
-def get(url: str, host: str | None, timeout: float) -> tuple[int, bytes]:
+def get(
+    url: str, host: str | None, timeout: float, headers: dict[str, str] | None = None
+) -> tuple[int, bytes, str]:
+    """Status, body and Content-Encoding of one GET."""
     scheme, rest = url.split("://", 1)
     netloc, _, path = rest.partition("/")
     conn: http.client.HTTPConnection
@@ -130,16 +137,22 @@ def get(url: str, host: str | None, timeout: float) -> tuple[int, bytes]:
     else:
         conn = http.client.HTTPConnection(netloc, timeout=timeout)
     try:
-        conn.request("GET", "/" + path, headers={"Host": host} if host else {})
+        sent = dict(headers or {})
+        if host:
+            sent["Host"] = host
+        conn.request("GET", "/" + path, headers=sent)
         resp = conn.getresponse()
-        return resp.status, resp.read()
+        return resp.status, resp.read(), resp.getheader("Content-Encoding") or ""
     finally:
         conn.close()
 
 
 def cmd_probe(args: argparse.Namespace) -> None:
-    status, body = get(args.url, args.host, 5.0)
-    emit({"url": args.url, "status": status, "bytes": len(body)})
+    headers = dict(h.split(":", 1) for h in args.header or [])
+    status, body, encoding = get(
+        args.url, args.host, 5.0, {k: v.strip() for k, v in headers.items()}
+    )
+    emit({"url": args.url, "status": status, "bytes": len(body), "encoding": encoding})
 
 
 def cmd_wait(args: argparse.Namespace) -> None:
@@ -147,7 +160,7 @@ def cmd_wait(args: argparse.Namespace) -> None:
     last = ""
     while time.monotonic() < deadline:
         try:
-            status, _ = get(args.url, args.host, 2.0)
+            status, _, _ = get(args.url, args.host, 2.0)
             if status == 200:
                 emit({"url": args.url, "ready": True})
                 return
@@ -346,30 +359,111 @@ def cmd_ceiling(args: argparse.Namespace) -> None:
     )
 
 
-# --- load: a command bracketed by CPU samples ------------------------------------------------
+# --- memory: what a unit's processes hold ----------------------------------------------------
+
+
+def kb_field(text: str, name: str) -> int:
+    """The value of a `Name:   123 kB` line of /proc/PID/status or smaps_rollup (0 if absent)."""
+    for line in text.splitlines():
+        if line.startswith(name + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def process_memory(pid: int) -> dict[str, int] | None:
+    """PSS and RSS (kB, smaps_rollup), VmRSS, threads and parent of a process; None if gone."""
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return {
+        "pid": pid,
+        "ppid": kb_field(status, "PPid"),
+        "pss_kb": kb_field(rollup, "Pss"),
+        "rss_kb": kb_field(rollup, "Rss"),
+        "vmrss_kb": kb_field(status, "VmRSS"),
+        "threads": kb_field(status, "Threads"),
+    }
+
+
+def unit_memory(unit: str) -> dict[str, Any]:
+    """The unit's main process (Gunicorn's master) and its children (the workers)."""
+    main_pid = subprocess.run(
+        ["systemctl", "show", "-p", "MainPID", "--value", unit],
+        check=False,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    master = int(main_pid) if main_pid.isdigit() else 0
+    procs = [m for m in (process_memory(pid) for pid in unit_pids(unit)) if m is not None]
+    return {
+        "master": next((m for m in procs if m["pid"] == master), None),
+        "workers": [m for m in procs if master and m["ppid"] == master],
+    }
+
+
+def cmd_memory(args: argparse.Namespace) -> None:
+    emit(unit_memory(args.unit))
+
+
+# --- load: commands bracketed by CPU samples --------------------------------------------------
+
+
+def run_commands(commands: list[list[str]], timeout: float) -> list[tuple[str, int]]:
+    """Run the commands at the same time; (output, returncode) of each, in order."""
+    procs = [
+        subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for c in commands
+    ]
+    deadline = time.monotonic() + timeout
+    results = []
+    for proc in procs:
+        try:
+            out, _ = proc.communicate(timeout=max(0.1, deadline - time.monotonic()))
+            results.append((out, proc.returncode))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            results.append((f"timed out after {timeout}s", -1))
+    return results
 
 
 def cmd_load(args: argparse.Namespace) -> None:
     command = [c for c in args.command if c != "--"]
-    if not command:
+    commands = [command] if command else []
+    commands += [[str(a) for a in c] for c in json.loads(args.also or "[]")]
+    if not commands:
         sys.exit("load: no command given")
+    memory: dict[str, Any] = {}
+    sampler = None
+    if args.mem_unit:
+        # Idle: before the load; busy: while it runs (every thread then holds a request).
+        memory["idle"] = unit_memory(args.mem_unit)
+
+        def sample() -> None:
+            time.sleep(args.mem_at)
+            memory["busy"] = unit_memory(args.mem_unit)
+
+        sampler = threading.Thread(target=sample, daemon=True)
     before = units_cpu_seconds(args.units)
     start = time.monotonic()
-    try:
-        proc = subprocess.run(
-            command, capture_output=True, text=True, timeout=args.timeout, check=False
-        )
-        output, rc = proc.stdout + proc.stderr, proc.returncode
-    except subprocess.TimeoutExpired as exc:
-        output, rc = f"timed out after {exc.timeout}s", -1
+    if sampler is not None:
+        sampler.start()
+    results = run_commands(commands, args.timeout)
     elapsed = time.monotonic() - start
     after = units_cpu_seconds(args.units)
+    if sampler is not None:
+        sampler.join(timeout=5)
     emit(
         {
-            "rc": rc,
-            "output": output,
+            "rc": results[0][1],
+            "output": results[0][0],
+            "outputs": [out for out, _ in results],
+            "rcs": [rc for _, rc in results],
             "seconds": elapsed,
             "cpu_s": {unit: after[unit] - before[unit] for unit in args.units},
+            **({"memory": memory} if args.mem_unit else {}),
         }
     )
 
@@ -413,6 +507,7 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("url")
         p.add_argument("--host")
         p.add_argument("--timeout", type=float, default=20)
+        p.add_argument("--header", action="append", help="'Name: value', sent with the GET")
         p.set_defaults(func=func)
 
     p = sub.add_parser("slow")
@@ -443,8 +538,15 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("load")
     p.add_argument("--units", nargs="*", default=[])
     p.add_argument("--timeout", type=float, default=60)
+    p.add_argument("--also", help="JSON list of more commands, run at the same time")
+    p.add_argument("--mem-unit", help="sample this unit's memory before and during the load")
+    p.add_argument("--mem-at", type=float, default=1.0, help="seconds into the load to sample")
     p.add_argument("command", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_load)
+
+    p = sub.add_parser("memory")
+    p.add_argument("unit")
+    p.set_defaults(func=cmd_memory)
 
     p = sub.add_parser("serve")
     p.set_defaults(func=cmd_serve)

@@ -11,6 +11,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from bench import goals
 from bench.deploy import no_change_vs_peer
 from bench.servers import CPU_PARTS
 
@@ -20,14 +21,26 @@ SERVER_LABELS = {
     "stack-http": "Nginx → Gunicorn (HTTP)",
     "stack-https": "Nginx → Gunicorn (HTTPS)",
     "inprocess": "In-process (no network)",
+    "stack-onthefly": "Nginx, gzip on the fly (HTTP)",
+    "whitenoise": "WhiteNoise on Gunicorn (HTTP)",
 }
-SERVER_ORDER = ["dev", "gunicorn", "stack-http", "stack-https", "inprocess"]
+SERVER_ORDER = [
+    "dev",
+    "gunicorn",
+    "stack-http",
+    "stack-https",
+    "stack-onthefly",
+    "whitenoise",
+    "inprocess",
+]
 COLORS = {
     "dev": "#d62728",
     "gunicorn": "#ff7f0e",
     "stack-http": "#1f77b4",
     "stack-https": "#2ca02c",
     "inprocess": "#7f7f7f",
+    "stack-onthefly": "#17becf",
+    "whitenoise": "#8c564b",
 }
 # Median fields of a case (absent ones are simply left out).
 METRICS = (
@@ -39,7 +52,21 @@ METRICS = (
     "cpu_us_per_req",
     *(f"cpu_{part}_us_per_req" for part in CPU_PARTS),
     "held",
+    "bytes_per_req",
+    "cpu_rps",
+    "cpu_p99_ms",
+    "io_rps",
+    "io_p99_ms",
+    "mem_master_pss_kb",
+    "mem_worker_pss_kb",
+    "mem_worker_idle_pss_kb",
+    "mem_worker_rss_kb",
+    "mem_per_thread_kb",
+    "mem_workers",
+    "mem_threads_busy",
 )
+# Text fields of a case, the same in every run (the first run's is kept).
+TEXT_FIELDS = ("encoding",)
 # Column heads of the parts of a server's CPU time (bench.servers.CPU_PARTS).
 CPU_PART_LABELS = {"app_server": "Gunicorn or dev server", "nginx": "Nginx", "journald": "journald"}
 # Metrics whose spread over the runs is kept as <metric>_min and <metric>_max.
@@ -54,7 +81,6 @@ EN_DASH, TIMES = "\u2013", "\u00d7"
 BOUND_C = 64
 P99_VS_DEV = f"stack HTTPS p99 vs dev server p99, dynamic c={BOUND_C}"
 BOUND = f"bound on stack HTTPS vs dev server at c={BOUND_C}: cores {TIMES} dev CPU ÷ stack CPU"
-CPU_VS_INPROCESS = f"stack HTTPS CPU per request vs the app in-process, c={BOUND_C}"
 GUNICORN_VS_INPROCESS = (
     f"Gunicorn direct CPU per request vs the app in-process, c={BOUND_C} (the same, without Nginx)"
 )
@@ -102,6 +128,10 @@ def summarize(runs: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, dict
         for metric in METRICS:
             if any(metric in r for r in case_runs):
                 row[metric] = median(r.get(metric) for r in case_runs)
+        for name in TEXT_FIELDS:
+            texts = [r[name] for r in case_runs if r.get(name)]
+            if texts:
+                row[name] = texts[0]
         row["stalls"] = sum(is_stall(r) for r in case_runs)
         for metric in SPREAD_METRICS:
             row[f"{metric}_min"], row[f"{metric}_max"] = spread(r.get(metric) for r in case_runs)
@@ -207,14 +237,6 @@ RATIOS: tuple[RatioSpec, ...] = (
         f"cpus {TIMES} cpu({_DEV}) ÷ cpu({_STACK}): the GIL holds the dev server to one core",
         only_at=BOUND_C,
         times_cpus=True,
-    ),
-    RatioSpec(
-        CPU_VS_INPROCESS,
-        CPU_PER_REQ,
-        _STACK,
-        "ceiling/inprocess",
-        f"cpu({_STACK}) ÷ cpu(ceiling/inprocess)",
-        only_at=BOUND_C,
     ),
     RatioSpec(
         GUNICORN_VS_INPROCESS,
@@ -371,15 +393,19 @@ def describe_case(case_id: str) -> tuple[str, str]:
         return SERVER_LABELS["stack-https"], f"TLS 1.2 {parts[1]} handshakes, 1 client"
     server, conc = parts[1], parts[2].removeprefix("c")
     conns = f"{conc} connection{'' if conc == '1' else 's'}"
+    a, b = goals.MIXED_CONNECTIONS
     load = {
         "dynamic": f"dynamic page, {conns}",
+        "io": f"I/O page ({goals.IO_WAIT_MS} ms wait), {conns}",
+        "mixed": f"dynamic page ({a}) + I/O page ({b}) at once",
         "static": f"100 KB static file, {conns}",
+        "assets": f"CSS + JS bundle, Accept-Encoding: {goals.ACCEPT_ENCODING}, {conns}",
         "slow": f"dynamic page, {conns} + slow clients",
     }[kind]
     return SERVER_LABELS[server], load
 
 
-CASE_KINDS = ("dynamic", "static", "slow", "tls", "ceiling")
+CASE_KINDS = ("dynamic", "io", "mixed", "static", "assets", "slow", "tls", "ceiling")
 TLS_MODES = ("full", "resumed")
 
 
@@ -420,6 +446,7 @@ def render_markdown(
     sentence = bound_sentence(ratios, meta.get("cpus"))
     if sentence:
         lines += ["", sentence]
+    lines += goals.render_sections(summary, SERVER_LABELS, meta.get("cpus"))
     lines += render_cpu_split(summary)
     lines += [
         "",

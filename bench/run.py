@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import goals, report
 from bench.container import AGENT, BenchError, Container, last_json, prepare_container
 from bench.deploy import STEP_NAMES
 from bench.servers import (
@@ -49,7 +49,8 @@ from bench.servers import (
 )
 from bench.wrk import WrkParseError, parse_wrk
 
-CONCURRENCIES = (1, 16, 64, 256)
+# The CPU page's concurrencies. c=1 was dropped for issue 33's cases (bench/README.md).
+CONCURRENCIES = (16, 64, 256)
 
 # Each case's runs, by case id.
 Runs = dict[str, list[dict[str, Any]]]
@@ -60,7 +61,7 @@ Runs = dict[str, list[dict[str, Any]]]
 
 @dataclass(frozen=True)
 class Case:
-    kind: str  # dynamic | static | slow | tls | ceiling
+    kind: str  # dynamic | io | mixed | static | assets | slow | tls | ceiling
     server: str
     concurrency: int = 0
     mode: str = ""  # tls: full | resumed
@@ -75,10 +76,23 @@ class Case:
 
 
 def all_cases() -> list[Case]:
+    """Every case of a full run. To fit issue 33's cases into `make bench`'s 10 minutes, the
+    stack over plain HTTP runs the CPU page at c=64 only (beside its HTTPS twin everywhere else),
+    and Gunicorn direct has no static-file case and the stack over HTTP no slow-client case (each
+    repeated the HTTPS one's figure)."""
     servers = ("dev", "gunicorn", "stack-http", "stack-https")
-    cases = [Case("dynamic", s, c) for c in CONCURRENCIES for s in servers]
-    cases += [Case("static", s, 16) for s in servers]
-    cases += [Case("slow", s, 16) for s in servers]
+    cases = [
+        Case("dynamic", s, c)
+        for c in CONCURRENCIES
+        for s in servers
+        if s != "stack-http" or c == goals.GOAL_C
+    ]
+    io_servers = ("dev", "gunicorn", "stack-https")
+    cases += [Case("io", s, c) for c in goals.IO_CONCURRENCIES for s in io_servers]
+    cases += [Case("mixed", s, goals.MIXED_TOTAL) for s in io_servers]
+    cases += [Case("static", s, 16) for s in ("dev", "stack-http", "stack-https")]
+    cases += [Case("assets", s, 16) for s in goals.ASSET_SERVERS]
+    cases += [Case("slow", s, 16) for s in ("dev", "gunicorn", "stack-https")]
     cases += [Case("tls", "stack-https", mode="full"), Case("tls", "stack-https", mode="resumed")]
     cases.append(Case("ceiling", "inprocess"))
     return cases
@@ -96,7 +110,14 @@ class Settings:
     settle: float = 0.3
 
 
-def wrk_argv(server: Server, path: str, concurrency: int, duration: float) -> list[str]:
+def wrk_argv(
+    server: Server,
+    path: str,
+    concurrency: int,
+    duration: float,
+    headers: Sequence[str] = (),
+    script: str = "",
+) -> list[str]:
     return [
         "wrk",
         "--latency",
@@ -107,31 +128,142 @@ def wrk_argv(server: Server, path: str, concurrency: int, duration: float) -> li
         "2s",
         "-H",
         f"Host: {server.host}",
+        *(arg for header in headers for arg in ("-H", header)),
+        *(["-s", script] if script else []),
         server.base_url + path,
     ]
 
 
-def run_load(box: Container, units: Sequence[str], argv: Sequence[str], timeout: float) -> Any:
+def run_load(
+    box: Container,
+    units: Sequence[str],
+    argv: Sequence[str],
+    timeout: float,
+    *extra: str,
+) -> Any:
     return box.agent(
-        "load", "--timeout", str(timeout), "--units", *units, "--", *argv, timeout=timeout + 30
+        "load",
+        "--timeout",
+        str(timeout),
+        "--units",
+        *units,
+        *extra,
+        "--",
+        *argv,
+        timeout=timeout + 30,
     )
+
+
+def parse_output(server: Server, path: str, output: str) -> Any:
+    try:
+        return parse_wrk(output)
+    except WrkParseError as exc:
+        raise BenchError(f"wrk against {server.base_url}{path}: {exc}\n{output}") from exc
+
+
+def cpu_row(wrk_row: dict[str, Any], cpu_s: dict[str, float], requests: int) -> dict[str, Any]:
+    cpu = sum(cpu_s.values())
+    row = dict(wrk_row)
+    row["cpu_s"] = cpu
+    row["cpu_us_per_req"] = cpu / requests * 1e6 if requests else None
+    row.update(cpu_by_part(cpu_s, requests))
+    return row
 
 
 def run_wrk_case(
-    box: Container, server: Server, path: str, concurrency: int, cfg: Settings
+    box: Container,
+    server: Server,
+    path: str,
+    concurrency: int,
+    cfg: Settings,
+    *,
+    headers: Sequence[str] = (),
+    script: str = "",
+    mem_unit: str = "",
 ) -> dict[str, Any]:
-    result = run_load(
-        box, server.units, wrk_argv(server, path, concurrency, cfg.duration), cfg.duration + 30
+    extra = ["--mem-unit", mem_unit, "--mem-at", f"{cfg.duration / 2:g}"] if mem_unit else []
+    argv = wrk_argv(server, path, concurrency, cfg.duration, headers, script)
+    result = run_load(box, server.units, argv, cfg.duration + 30, *extra)
+    wrk = parse_output(server, path, result["output"])
+    row = cpu_row(wrk.as_dict(), result["cpu_s"], wrk.requests)
+    if "memory" in result:
+        row["memory"] = result["memory"]
+    return row
+
+
+def run_io_case(
+    box: Container, server: Server, concurrency: int, dep: Deployment, cfg: Settings
+) -> dict[str, Any]:
+    """The I/O page; at c=64 on the stack, the deployed Gunicorn's memory idle and busy too."""
+    measure = server.name == "stack-https" and concurrency == goals.GOAL_C
+    row = run_wrk_case(
+        box, server, goals.IO_PATH, concurrency, cfg, mem_unit=dep.unit if measure else ""
     )
-    try:
-        wrk = parse_wrk(result["output"])
-    except WrkParseError as exc:
-        raise BenchError(f"wrk against {server.base_url}{path}: {exc}\n{result['output']}") from exc
-    cpu = sum(result["cpu_s"].values())
-    row = wrk.as_dict()
-    row["cpu_s"] = cpu
-    row["cpu_us_per_req"] = cpu / wrk.requests * 1e6 if wrk.requests else None
-    row.update(cpu_by_part(result["cpu_s"], wrk.requests))
+    if "memory" in row:
+        threads = dep.config.get("threads", "")
+        row.update(goals.memory_figures(row["memory"], int(threads) if threads.isdigit() else None))
+    return row
+
+
+def run_mixed_case(box: Container, server: Server, cfg: Settings) -> dict[str, Any]:
+    """The CPU page and the I/O page at once, two wrk processes; each kind's figures apart."""
+    cpu_c, io_c = goals.MIXED_CONNECTIONS
+    cpu_argv = wrk_argv(server, goals.CPU_PATH, cpu_c, cfg.duration)
+    io_argv = wrk_argv(server, goals.IO_PATH, io_c, cfg.duration)
+    result = run_load(
+        box, server.units, cpu_argv, cfg.duration + 30, "--also", json.dumps([io_argv])
+    )
+    cpu_wrk, io_wrk = (
+        parse_output(server, path, out)
+        for path, out in zip((goals.CPU_PATH, goals.IO_PATH), result["outputs"], strict=True)
+    )
+    requests = cpu_wrk.requests + io_wrk.requests
+    row = cpu_row(
+        {
+            "requests": requests,
+            "rps": cpu_wrk.rps + io_wrk.rps,
+            "errors": cpu_wrk.errors + io_wrk.errors,
+        },
+        result["cpu_s"],
+        requests,
+    )
+    for kind, wrk in (("cpu", cpu_wrk), ("io", io_wrk)):
+        row.update({f"{kind}_rps": wrk.rps, f"{kind}_p99_ms": wrk.p99_ms, kind: wrk.as_dict()})
+    return row
+
+
+# wrk requests the bundle's files in turn (its -H headers go into every request).
+BUNDLE_SCRIPT = "/usr/local/lib/flaskstack-bench/bundle.lua"
+
+
+def bundle_script() -> str:
+    paths = ", ".join(f'"{p}"' for p in goals.BUNDLE_PATHS)
+    return (
+        f"local paths = {{{paths}}}\n"
+        "local i = 0\n"
+        "request = function()\n"
+        "  i = i % #paths + 1\n"
+        '  return wrk.format("GET", paths[i])\n'
+        "end\n"
+    )
+
+
+def run_assets_case(box: Container, server: Server, cfg: Settings) -> dict[str, Any]:
+    """The static bundle with a browser's Accept-Encoding: each file's encoding checked first."""
+    accept = f"Accept-Encoding: {goals.ACCEPT_ENCODING}"
+    encodings = []
+    for path in goals.BUNDLE_PATHS:
+        probe = box.agent(
+            "probe", server.base_url + path, "--host", server.host, "--header", accept
+        )
+        if probe["status"] != 200:
+            raise BenchError(f"{server.name}: GET {path} answered {probe['status']}, not 200")
+        encodings.append(probe.get("encoding") or "identity")
+    box.run(["sh", "-c", f"cat > {BUNDLE_SCRIPT}"], stdin=bundle_script())
+    row = run_wrk_case(
+        box, server, goals.BUNDLE_PATHS[0], 16, cfg, headers=[accept], script=BUNDLE_SCRIPT
+    )
+    row["encoding"] = "/".join(sorted(set(encodings)))
     return row
 
 
@@ -223,8 +355,14 @@ def run_case(
 ) -> dict[str, Any]:
     if case.kind == "dynamic":
         return run_wrk_case(box, servers[case.server], "/", case.concurrency, cfg)
+    if case.kind == "io":
+        return run_io_case(box, servers[case.server], case.concurrency, dep, cfg)
+    if case.kind == "mixed":
+        return run_mixed_case(box, servers[case.server], cfg)
     if case.kind == "static":
         return run_wrk_case(box, servers[case.server], "/static/large.bin", case.concurrency, cfg)
+    if case.kind == "assets":
+        return run_assets_case(box, servers[case.server], cfg)
     if case.kind == "slow":
         return run_slow_case(box, servers[case.server], cfg)
     if case.kind == "tls":
@@ -235,7 +373,7 @@ def run_case(
 # Planning figures for --budget, measured on a busy 2-core machine: per-case cost on top of the
 # case's own duration, what some kinds add, setup before the first case and the reports after.
 CASE_OVERHEAD_S = 1.3
-KIND_EXTRA_S = {"slow": 3.5, "ceiling": 3.0}
+KIND_EXTRA_S = {"slow": 3.5, "ceiling": 3.0, "assets": 0.5}
 SETUP_SECONDS = 20.0
 REPORT_SECONDS = 10.0
 MIN_DURATION_S = 2  # wrk takes whole seconds
@@ -263,6 +401,15 @@ def progress(round_no: int, rounds: int, case: Case, row: dict[str, Any]) -> str
         text += f"  cpu {row['cpu_us_per_req']:7.0f} µs/req"
     if "held" in row:
         text += f"  slow clients held {row['held']}"
+    if "cpu_rps" in row:
+        text += (
+            f"  CPU page {row['cpu_rps']:,.0f}/s p99 {row['cpu_p99_ms']:.1f} ms,"
+            f" I/O page {row['io_rps']:,.0f}/s p99 {row['io_p99_ms']:.1f} ms"
+        )
+    if row.get("bytes_per_req") and row.get("encoding"):
+        text += f"  {row['bytes_per_req']:,.0f} B/req ({row['encoding']})"
+    if row.get("mem_worker_pss_kb"):
+        text += f"  worker {row['mem_worker_pss_kb'] / 1024:.1f} MB PSS busy"
     return text
 
 
@@ -277,6 +424,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--app", default="sample", help="app_name of the deployment")
     p.add_argument("--https-host", default="app.flaskstack.test", help="TLS site's server name")
     p.add_argument("--http-host", default="plain.flaskstack.test", help="plain-HTTP site's name")
+    p.add_argument(
+        "--onthefly-host",
+        default="onthefly.flaskstack.test",
+        help="plain-HTTP site with static_precompressed: false (Nginx gzips on the fly)",
+    )
     p.add_argument("--out", type=Path, default=Path("results/bench"))
     p.add_argument("--duration", type=int, default=3, help="seconds per case (max 20)")
     p.add_argument(
@@ -312,7 +464,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dep = discover(box, args.app)
     meta = describe_run(args, started, cfg, box, dep)
     announce(cases, cfg, meta, dep)
-    servers = server_table(args.app, args.http_host, args.https_host)
+    servers = server_table(args.app, args.http_host, args.https_host, args.onthefly_host)
     runs, stopped_early = run_rounds(box, cases, servers, dep, cfg, t0, args.budget)
     meta["stopped_early"] = stopped_early
     summary, paths = write_report(args.out, runs, meta, cfg, t0)
@@ -342,7 +494,7 @@ def plan_settings(args: argparse.Namespace, cases: Sequence[Case]) -> Settings:
 
 def set_up_container(args: argparse.Namespace) -> Container:
     box = Container(args.container)
-    prepare_container(box, (args.https_host, args.http_host))
+    prepare_container(box, (args.https_host, args.http_host, args.onthefly_host))
     return box
 
 
@@ -455,6 +607,12 @@ def write_report(
     for ratio in ratios:
         if ratio.value is not None:
             print(f"  {ratio.value:8.2f}x  {ratio.name}")
+    print("\n== goals")
+    measured = [g for g in goals.evaluate_goals(summary, meta.get("cpus")) if g.met is not None]
+    for goal in measured:
+        print(f"  {goal.verdict:<7} {goal.name}: {goal.figure} (goal {goal.target})")
+    if not measured:
+        print("  (none: their cases did not run)")
     print(f"\nbench: wrote {json_path}, {md_path}, {png_path} in {meta['elapsed_s']} s")
     return summary, (json_path, md_path, png_path)
 

@@ -20,6 +20,13 @@ from bench.container import BenchError, Container
 ENV_FILE = "/run/flaskstack-bench/env"
 DEV_UNIT = "flaskstack-bench-dev.service"
 GUNICORN_UNIT = "flaskstack-bench-gunicorn.service"
+# WhiteNoise on Gunicorn (the deployed settings) serving the release's static directory: what many
+# Flask users run instead of Nginx for static files. Installed with the release venv's pip into a
+# directory of its own (never into the release), found through PYTHONPATH.
+WHITENOISE_UNIT = "flaskstack-bench-whitenoise.service"
+WHITENOISE_DIR = "/opt/flaskstack-bench/whitenoise"
+WHITENOISE_MODULE = "flaskstack_bench_whitenoise"
+WHITENOISE_PORT = 8001
 # Every server's log lines pass through journald: its CPU time is counted for every server
 # (Gunicorn's access log alone cost it 36-56 µs per request).
 JOURNALD_UNIT = "systemd-journald.service"
@@ -70,7 +77,9 @@ def cpu_by_part(cpu_s: Mapping[str, float], requests: int) -> dict[str, float | 
     }
 
 
-def server_table(app: str, http_host: str, https_host: str) -> dict[str, Server]:
+def server_table(
+    app: str, http_host: str, https_host: str, onthefly_host: str = "onthefly.flaskstack.test"
+) -> dict[str, Server]:
     stack_units = (f"gunicorn-{app}.service", NGINX_UNIT, JOURNALD_UNIT)
     return {
         "dev": Server(
@@ -86,6 +95,17 @@ def server_table(app: str, http_host: str, https_host: str) -> dict[str, Server]
         "stack-http": Server("stack-http", f"http://{http_host}:80", http_host, stack_units, 80),
         "stack-https": Server(
             "stack-https", f"https://{https_host}:443", https_host, stack_units, 443, tls=True
+        ),
+        # bench/inventory.yml's vhost with static_precompressed: false (gzip on the fly).
+        "stack-onthefly": Server(
+            "stack-onthefly", f"http://{onthefly_host}:80", onthefly_host, stack_units, 80
+        ),
+        "whitenoise": Server(
+            "whitenoise",
+            f"http://127.0.0.1:{WHITENOISE_PORT}",
+            "127.0.0.1",
+            (WHITENOISE_UNIT, JOURNALD_UNIT),
+            WHITENOISE_PORT,
         ),
     }
 
@@ -253,7 +273,9 @@ def without_bind(argv: Sequence[str]) -> list[str]:
     return result
 
 
-def start_unit(box: Container, unit: str, dep: Deployment, argv: Sequence[str]) -> None:
+def start_unit(
+    box: Container, unit: str, dep: Deployment, argv: Sequence[str], *extra: str
+) -> None:
     box.run(["systemctl", "stop", unit], check=False)
     box.run(["systemctl", "reset-failed", unit], check=False)
     props = [
@@ -261,6 +283,7 @@ def start_unit(box: Container, unit: str, dep: Deployment, argv: Sequence[str]) 
         f"WorkingDirectory={dep.workdir}",
         f"EnvironmentFile={ENV_FILE}",
         f"RuntimeDirectory={unit.removesuffix('.service')}",
+        *extra,
     ]
     if dep.group:
         props.append(f"Group={dep.group}")
@@ -277,21 +300,71 @@ def start_unit(box: Container, unit: str, dep: Deployment, argv: Sequence[str]) 
     )
 
 
+def side_gunicorn_argv(dep: Deployment, unit: str, port: int, app: str = "") -> list[str]:
+    """The deployed Gunicorn command bound to 127.0.0.1:port (another WSGI app if given: a
+    positional app wins over the config file's wsgi_app, as in Gunicorn itself)."""
+    argv = without_bind(dep.argv)
+    if app:
+        argv = [a for a in argv if a != dep.wsgi_app] + [app]
+    runtime = f"/run/{unit.removesuffix('.service')}"
+    return [
+        *argv,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--no-control-socket",
+        "--pid",
+        f"{runtime}/gunicorn.pid",
+    ]
+
+
+def whitenoise_module(wsgi_app: str, static_root: str) -> str:
+    """The wrapper WhiteNoise runs as: the deployed app, static files from the release's dir."""
+    module, _, name = wsgi_app.partition(":")
+    return (
+        "from whitenoise import WhiteNoise\n"
+        f"from {module} import {name or 'application'} as app\n"
+        f"application = WhiteNoise(app, root={static_root!r}, prefix='static/')\n"
+    )
+
+
+def pip_command(dep: Deployment) -> str:
+    """A pip for the release's Python: the release venv's own, else the app role's tool venv
+    (<app root>/.uv/venv, same interpreter; a release venv made by uv has no pip)."""
+    tool_pip = f"{Path(dep.workdir).parent}/.uv/venv/bin/pip"
+    release_pip = f"{dep.venv_bin}/python -m pip"
+    return (
+        f"if {release_pip} --version >/dev/null 2>&1; then pip='{release_pip}'; "
+        f"else pip={tool_pip}; fi"
+    )
+
+
+def install_whitenoise(box: Container, dep: Deployment) -> None:
+    """whitenoise from PyPI into WHITENOISE_DIR (never the release), and the wrapper module."""
+    box.sh(
+        f"test -d {WHITENOISE_DIR}/whitenoise || {{ {pip_command(dep)}; $pip install -q "
+        f"--disable-pip-version-check --target {WHITENOISE_DIR} whitenoise; }}",
+        timeout=300,
+    )
+    static_root = f"{dep.workdir.rstrip('/')}/static"
+    box.run(
+        ["sh", "-c", f"cat > {WHITENOISE_DIR}/{WHITENOISE_MODULE}.py"],
+        stdin=whitenoise_module(dep.wsgi_app, static_root),
+    )
+
+
 def start_side_servers(box: Container, dep: Deployment, needed: set[str]) -> None:
     if "gunicorn" in needed:
-        runtime = f"/run/{GUNICORN_UNIT.removesuffix('.service')}"
+        start_unit(box, GUNICORN_UNIT, dep, side_gunicorn_argv(dep, GUNICORN_UNIT, GUNICORN_PORT))
+    if "whitenoise" in needed:
+        install_whitenoise(box, dep)
         start_unit(
             box,
-            GUNICORN_UNIT,
+            WHITENOISE_UNIT,
             dep,
-            [
-                *without_bind(dep.argv),
-                "--bind",
-                f"127.0.0.1:{GUNICORN_PORT}",
-                "--no-control-socket",
-                "--pid",
-                f"{runtime}/gunicorn.pid",
-            ],
+            side_gunicorn_argv(
+                dep, WHITENOISE_UNIT, WHITENOISE_PORT, f"{WHITENOISE_MODULE}:application"
+            ),
+            f"Environment=PYTHONPATH={WHITENOISE_DIR}",
         )
     if "dev" in needed:
         start_unit(
@@ -319,7 +392,7 @@ STACK_SERVERS = frozenset({"stack-http", "stack-https"})
 
 
 def stop_side_servers(box: Container) -> None:
-    box.run(["systemctl", "stop", DEV_UNIT, GUNICORN_UNIT], check=False)
+    box.run(["systemctl", "stop", DEV_UNIT, GUNICORN_UNIT, WHITENOISE_UNIT], check=False)
 
 
 def check_servers(box: Container, servers: dict[str, Server], needed: set[str]) -> None:

@@ -9,6 +9,9 @@ from typing import Any
 _TIME_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
 _LATENCY_PCT = re.compile(r"^\s*(50|75|90|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s|m|h)\s*$", re.M)
 _REQUESTS = re.compile(r"^\s*(\d+) requests in ([\d.]+)(us|ms|s|m|h),", re.M)
+# wrk prints sizes with binary prefixes (1KB = 1024 B), headers and bodies as received.
+_READ = re.compile(r"requests in [\d.]+\w+, ([\d.]+)([KMGT]?B) read", re.M)
+_SIZE_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 _RPS = re.compile(r"^Requests/sec:\s+([\d.]+)", re.M)
 _SOCKET_ERRORS = re.compile(
     r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", re.M
@@ -36,6 +39,7 @@ class WrkResult:
     write_errors: int = 0
     timeouts: int = 0
     non_2xx_3xx: int = 0
+    bytes_read: int = 0  # headers and bodies, as wrk received them (3 significant digits)
 
     @property
     def errors(self) -> int:
@@ -50,6 +54,7 @@ class WrkResult:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["errors"] = self.errors
+        data["bytes_per_req"] = self.bytes_read / self.requests if self.requests else None
         return data
 
 
@@ -76,6 +81,7 @@ def parse_wrk(text: str) -> WrkResult:
         (int(g) for g in socket_errors.groups()) if socket_errors else (0, 0, 0, 0)
     )
     non_2xx = _NON_2XX.search(text)
+    size = _READ.search(text)
     nan = float("nan")
     return WrkResult(
         requests=int(requests.group(1)),
@@ -90,4 +96,5 @@ def parse_wrk(text: str) -> WrkResult:
         write_errors=write,
         timeouts=timeout,
         non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
+        bytes_read=round(float(size.group(1)) * _SIZE_UNITS[size.group(2)]) if size else 0,
     )

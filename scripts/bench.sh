@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: deploy the stack with playbooks/site.yml into one throwaway systemd container,
 # timing the first converge, a no-change re-run and a code-only redeploy (bench/deploy.py), then
-# measure it side by side with Flask's development server, Gunicorn direct and the app called
-# in-process (bench/run.py). Results: results/bench/bench.{json,md,png}; ratios on stdout.
+# measure it side by side with Flask's development server, Gunicorn direct, WhiteNoise on Gunicorn
+# (static files), an on-the-fly gzip vhost and the app called in-process (bench/run.py). Results:
+# results/bench/bench.{json,md,png}; ratios and goals (met / missed) on stdout.
 #
 #   scripts/bench.sh [--smoke] [--keep] [bench/run.py options...]
 #

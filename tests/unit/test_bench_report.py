@@ -61,7 +61,8 @@ def test_c64_ratios() -> None:
     assert ratios[MEASURED] == pytest.approx(2.9)
     assert ratios[P99] == pytest.approx(0.25)
     assert ratios[BOUND] == pytest.approx(2 * 850.0 / 500.0)
-    assert ratios[CPU] == pytest.approx(2.0)
+    # Issue 14's goal below Gunicorn's own floor is retired: no such ratio any more.
+    assert CPU not in ratios
     # The per-concurrency ratios stay.
     assert "stack HTTPS vs dev server, dynamic c=16 (req/s)" in ratios
 
@@ -72,22 +73,17 @@ def test_c64_ratios_are_none_when_a_case_is_missing(missing: str) -> None:
     ratios = _ratios(summary)
     assert ratios[P99] is None
     assert ratios[BOUND] is None
-    if missing == "dynamic/stack-https/c64":
-        assert ratios[CPU] is None
-    else:
-        assert ratios[CPU] == pytest.approx(2.0)
 
 
 def test_c64_ratios_need_cores_and_the_ceiling() -> None:
     ratios = _ratios({k: v for k, v in C64.items() if k != "ceiling/inprocess"}, cpus=None)
     assert ratios[BOUND] is None
-    assert ratios[CPU] is None
     assert ratios[P99] == pytest.approx(0.25)
 
 
 def test_c64_ratios_only_when_c64_runs() -> None:
     names = {r.name for r in report.compute_ratios(C64, (1, 16), cpus=2)}
-    assert not names & {P99, BOUND, CPU}
+    assert not names & {P99, BOUND}
 
 
 def _names(spec: report.RatioSpec, concurrencies: tuple[int, ...]) -> list[str]:
@@ -261,7 +257,7 @@ def test_markdown_shows_where_the_cpu_goes_beside_gunicorn_alone() -> None:
     summary = report.summarize(SPLIT)
     ratios = report.compute_ratios(summary, (64,), cpus=2)
     values = {r.name: r.value for r in ratios}
-    assert values[CPU] == pytest.approx(305.0 / 140.0)
+    assert CPU not in values
     assert values[report.GUNICORN_VS_INPROCESS] == pytest.approx(250.0 / 140.0)
     lines = report.render_markdown(summary, ratios, {"cpus": 2}).splitlines()
     assert "## Where the CPU goes: dynamic page, c=64" in lines
