@@ -122,6 +122,18 @@ class LoadError(ValueError):
 # --- pure parts: parsing, statistics, verdict, formatting -----------------------------------
 
 
+def batches(loads: int, rounds: int) -> list[tuple[int, str, int]]:
+    """(round, server, loads) for each batch: every server's loads split into rounds, the order
+    of the servers alternating from one round to the next (dev, stack, stack, dev, ...)."""
+    rounds = max(1, min(rounds, loads))
+    plan = []
+    for r in range(rounds):
+        count = loads // rounds + (1 if r < loads % rounds else 0)
+        order = SERVERS if r % 2 == 0 else tuple(reversed(SERVERS))
+        plan += [(r + 1, name, count) for name in order]
+    return plan
+
+
 @dataclass(frozen=True)
 class Sample:
     """One cold page load, in ms from the navigation's start."""
@@ -375,7 +387,10 @@ class Background:
             f"Host: {server.host}",
             server.base_url + BACKGROUND_PATH,
         ]
-        script = f"echo $$ > {PIDFILE} && exec {shlex.join(argv)}"
+        pidfile = shlex.quote(PIDFILE)
+        script = (
+            f"mkdir -p {Path(PIDFILE).parent} && echo $$ > {pidfile} && exec {shlex.join(argv)}"
+        )
         self.proc = subprocess.Popen(
             ["docker", "exec", box.name, "sh", "-c", script],
             stdout=subprocess.PIPE,
@@ -419,40 +434,40 @@ def measure(
 ) -> dict[str, Any]:
     """Cold page loads against the dev server and the stack, each under its background load.
 
-    The loads of each server are split into `rounds` batches in alternating order (dev, stack,
-    stack, dev, ...) so drift on a shared machine hits both; each batch runs with wrk holding
-    `connections` on the same server's I/O page, started `warmup_s` before the first load. The
-    dev server must be running (bench/servers.py's transient unit). Returns per server: loads,
+    The loads of each server are split into `rounds` batches in alternating order (batches():
+    dev, stack, stack, dev, ...) so drift on a shared machine hits both; each batch runs with wrk
+    holding `connections` on the same server's I/O page, started `warmup_s` before the first
+    load. The dev server must be running (bench/servers.py's transient unit; dev_server() starts
+    it for a block, as bench/run.py stops it after the wrk cases). Returns per server: loads,
     errors, TTFB and LCP p50/p75 in ms, the background load's req/s; then the ratio of the p75
     LCPs and whether it meets the goal.
     """
     t0 = time.monotonic()
-    per_batch = [loads // rounds + (1 if i < loads % rounds else 0) for i in range(rounds)]
+    plan = batches(loads, rounds)
     samples: dict[str, list[Sample]] = {name: [] for name in SERVERS}
     errors: dict[str, list[str]] = {name: [] for name in SERVERS}
     background: dict[str, list[dict[str, Any]]] = {name: [] for name in SERVERS}
-    batch_budget = budget_s / (rounds * len(SERVERS))
-    for r, count in enumerate(per_batch):
-        order = SERVERS if r % 2 == 0 else tuple(reversed(SERVERS))
-        for name in order:
-            server = servers[name]
-            bg = Background(box, server, connections)
+    for i, (round_no, name, count) in enumerate(plan):
+        server = servers[name]
+        # What is left of the budget, shared by the batches still to run.
+        batch_budget = max(5.0, (budget_s - (time.monotonic() - t0)) / (len(plan) - i))
+        bg = Background(box, server, connections)
+        try:
+            time.sleep(warmup_s)
+            got = browse_in_container(box, server, count, batch_budget)
+        finally:
+            background[name].append(bg.stop())
+        for timings in got["raw"]:
             try:
-                time.sleep(warmup_s)
-                got = browse_in_container(box, server, count, batch_budget)
-            finally:
-                background[name].append(bg.stop())
-            for timings in got["raw"]:
-                try:
-                    samples[name].append(parse_timings(timings))
-                except LoadError as exc:
-                    errors[name].append(str(exc))
-            errors[name] += got["errors"]
-            print(
-                f"lcp: [{r + 1}/{rounds}] {name:<12} {len(got['raw'])} loads, "
-                f"{len(got['errors'])} browser errors",
-                flush=True,
-            )
+                samples[name].append(parse_timings(timings))
+            except LoadError as exc:
+                errors[name].append(str(exc))
+        errors[name] += got["errors"]
+        print(
+            f"lcp: [{round_no}/{plan[-1][0]}] {name:<12} {len(got['raw'])} loads, "
+            f"{len(got['errors'])} browser errors",
+            flush=True,
+        )
     rows = {name: summarize(samples[name], errors[name]) for name in SERVERS}
     for name, row in rows.items():
         rps = [b["rps"] for b in background[name] if "rps" in b]

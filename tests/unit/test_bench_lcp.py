@@ -1,7 +1,7 @@
 """bench/lcp.py's parts that need no browser: timings parsing, percentiles, verdict, report.
 
-The timings below have the shape TIMINGS_JS returns, with figures from real loads of the sample
-app in headless Chromium 156 (bench container, stack over HTTPS and dev server).
+timings() is what TIMINGS_JS returned for one real cold load of the sample app's page through the
+stack (headless Chromium 156 in the bench container's network namespace, no background load).
 """
 
 from __future__ import annotations
@@ -21,20 +21,37 @@ from bench.lcp import LoadError, Sample, parse_timings, percentile, summarize, v
 
 def timings(**changes: Any) -> dict[str, Any]:
     raw: dict[str, Any] = {
+        "lcp": {"element": "p", "size": 7182, "startTime": 200, "url": ""},
         "nav": {
-            "startTime": 0,
-            "responseStart": 41.3,
-            "responseEnd": 42.0,
-            "loadEventEnd": 118.6,
-            "transferSize": 1544,
+            "loadEventEnd": 204.5,
             "nextHopProtocol": "h2",
+            "responseEnd": 84,
+            "responseStart": 83.40000000037253,
             "responseStatus": 200,
+            "startTime": 0,
+            "transferSize": 1563,
         },
-        "lcp": {"startTime": 120.4, "size": 9184, "url": "", "element": "h1"},
         "resources": [
-            {"name": "https://app.flaskstack.test/static/css/site.css", "transferSize": 2100},
-            {"name": "https://app.flaskstack.test/static/js/app.js", "transferSize": 700},
-            {"name": "https://app.flaskstack.test/static/img/logo.svg", "transferSize": 900},
+            {
+                "duration": 65.59999999962747,
+                "name": "https://app.flaskstack.test/static/css/site.3f9a1c2e.css",
+                "transferSize": 802,
+            },
+            {
+                "duration": 84.80000000074506,
+                "name": "https://app.flaskstack.test/static/img/logo.svg",
+                "transferSize": 545,
+            },
+            {
+                "duration": 93.90000000037253,
+                "name": "https://app.flaskstack.test/static/js/app.7b2d4e10.js",
+                "transferSize": 499,
+            },
+            {
+                "duration": 6.799999998882413,
+                "name": "https://app.flaskstack.test/static/img/logo.svg",
+                "transferSize": 545,
+            },
         ],
     }
     for path, value in changes.items():
@@ -55,14 +72,14 @@ DELETE = object()
 def test_parse_timings_of_a_cold_load() -> None:
     sample = parse_timings(timings())
     assert sample == Sample(
-        ttfb_ms=41.3, lcp_ms=120.4, protocol="h2", lcp_element="h1", resources=3
+        ttfb_ms=83.40000000037253, lcp_ms=200.0, protocol="h2", lcp_element="p", resources=4
     )
 
 
 def test_times_count_from_the_navigation_start() -> None:
     sample = parse_timings(timings(nav__startTime=10.0))
-    assert sample.ttfb_ms == pytest.approx(31.3)
-    assert sample.lcp_ms == pytest.approx(110.4)
+    assert sample.ttfb_ms == pytest.approx(73.4)
+    assert sample.lcp_ms == pytest.approx(190.0)
 
 
 def test_an_image_lcp_is_named_by_its_element() -> None:
@@ -73,8 +90,8 @@ def test_an_image_lcp_is_named_by_its_element() -> None:
 
 def test_a_status_the_browser_does_not_report_is_accepted() -> None:
     # nav.responseStatus is new (Chromium 109): None or 0 when unknown.
-    assert parse_timings(timings(nav__responseStatus=None)).ttfb_ms == 41.3
-    assert parse_timings(timings(nav__responseStatus=0)).ttfb_ms == 41.3
+    assert parse_timings(timings(nav__responseStatus=None)).lcp_ms == 200.0
+    assert parse_timings(timings(nav__responseStatus=0)).lcp_ms == 200.0
 
 
 @pytest.mark.parametrize(
@@ -93,7 +110,7 @@ def test_a_status_the_browser_does_not_report_is_accepted() -> None:
         (timings(nav__responseStart=math.nan), "responseStart is nan"),
         (timings(nav__responseStart=-1.0), "negative"),
         (timings(nav__responseStart=0), "was not fetched"),
-        (timings(lcp__startTime=30.0), "before the first byte"),
+        (timings(lcp__startTime=50.0), "before the first byte"),
         (timings(lcp__startTime=math.inf), "startTime is inf"),
         (timings(nav__transferSize=0), "served from a cache: ['the page']"),
         (
@@ -221,3 +238,45 @@ def test_the_page_script_reads_what_the_parser_needs() -> None:
         "responseStatus",
     ):
         assert needle in lcp.TIMINGS_JS
+
+
+@pytest.mark.parametrize(
+    ("loads", "rounds", "expected"),
+    [
+        (
+            20,
+            2,
+            [(1, "dev", 10), (1, "stack-https", 10), (2, "stack-https", 10), (2, "dev", 10)],
+        ),
+        (
+            21,
+            2,
+            [(1, "dev", 11), (1, "stack-https", 11), (2, "stack-https", 10), (2, "dev", 10)],
+        ),
+        (5, 1, [(1, "dev", 5), (1, "stack-https", 5)]),
+        (
+            2,
+            5,  # never a batch of no loads
+            [(1, "dev", 1), (1, "stack-https", 1), (2, "stack-https", 1), (2, "dev", 1)],
+        ),
+        (
+            9,
+            3,
+            [
+                (1, "dev", 3),
+                (1, "stack-https", 3),
+                (2, "stack-https", 3),
+                (2, "dev", 3),
+                (3, "dev", 3),
+                (3, "stack-https", 3),
+            ],
+        ),
+    ],
+)
+def test_batches_alternate_and_add_up(
+    loads: int, rounds: int, expected: list[tuple[int, str, int]]
+) -> None:
+    plan = lcp.batches(loads, rounds)
+    assert plan == expected
+    for server in lcp.SERVERS:
+        assert sum(n for _, name, n in plan if name == server) == loads
