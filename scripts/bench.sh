@@ -95,6 +95,21 @@ if [ -n "$peer" ]; then
     >"$out/controller_ca-peer.log" 2>&1 || { tail -n 40 "$out/controller_ca-peer.log" >&2; exit 1; }
 fi
 
+# The browser bench/lcp.py drives (full runs only: `make test`'s smoke run needs none of it):
+# Debian's Chromium and its driver on this host, selenium in .venv (pinned in bench/requirements.txt).
+if [ "$smoke" = 0 ]; then
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    say "installing chromium and chromium-driver (apt-get) for the LCP measurement"
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      chromium chromium-driver >"$out/apt-chromium.log" 2>&1 \
+      || { tail -n 20 "$out/apt-chromium.log" >&2; exit 1; }
+  fi
+  python -m pip install -q --disable-pip-version-check -r bench/requirements.txt
+fi
+
 # The deploy section: first converge, no-change re-run and code-only redeploy of site.yml, each
 # timed with its task counts (bench/deploy.py); the measurements below run on the redeployed stack.
 t=$SECONDS
