@@ -256,8 +256,13 @@ def _at_most(value: float | None, target: float) -> bool | None:
     return None if value is None else value <= target
 
 
-def evaluate_goals(summary: Mapping[str, Mapping[str, Any]], cores: int | None) -> list[Goal]:
-    """Issue 14's remaining goals and issue 33's, each met / missed with its figures."""
+def evaluate_goals(
+    summary: Mapping[str, Mapping[str, Any]],
+    cores: int | None,
+    lcp: Mapping[str, Any] | None = None,
+) -> list[Goal]:
+    """Issue 14's remaining goals and issue 33's, each met / missed with its figures; `lcp` is
+    bench/lcp.py's result (meta["lcp"] of a run), when the browser ran."""
     s = summary
     goals = []
     c = GOAL_C
@@ -377,7 +382,21 @@ def evaluate_goals(summary: Mapping[str, Mapping[str, Any]], cores: int | None) 
             fits_vm(total, worker_kb),
         )
     )
+    goals.append(lcp_goal(lcp or {}))
     return goals
+
+
+def lcp_goal(lcp: Mapping[str, Any]) -> Goal:
+    """Stack p75 LCP against the dev server's, from bench/lcp.py's result."""
+    rows = lcp.get("servers", {})
+    stack, dev = rows.get("stack-https", {}), rows.get("dev", {})
+    return Goal(
+        "LCP in headless Chromium under a 64-connection I/O load: stack HTTPS p75 vs dev server",
+        f"{_x(lcp.get('ratio'))}: {_n(stack.get('lcp_p75_ms'))} vs {_n(dev.get('lcp_p75_ms'))} ms "
+        f"({stack.get('loads', 0)} + {dev.get('loads', 0)} cold loads)",
+        f"≤ {lcp.get('goal', 0.5):g}x",
+        lcp.get("goal_met"),
+    )
 
 
 def nginx_tls_row(summary: Mapping[str, Mapping[str, Any]]) -> str:
@@ -393,8 +412,12 @@ def nginx_tls_row(summary: Mapping[str, Mapping[str, Any]]) -> str:
 # --- the Markdown sections -----------------------------------------------------------------------
 
 
-def render_goals(summary: Mapping[str, Mapping[str, Any]], cores: int | None) -> list[str]:
-    goals = evaluate_goals(summary, cores)
+def render_goals(
+    summary: Mapping[str, Mapping[str, Any]],
+    cores: int | None,
+    lcp: Mapping[str, Any] | None = None,
+) -> list[str]:
+    goals = evaluate_goals(summary, cores, lcp)
     return [
         "",
         "## Goals",
@@ -532,11 +555,12 @@ def render_sections(
     summary: Mapping[str, Mapping[str, Any]],
     labels: Mapping[str, str],
     cores: int | None,
+    lcp: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """The goals, then the I/O, mixed, static-bundle and memory sections of bench.md."""
     servers = ("dev", "gunicorn", "stack-http", "stack-https")
     return [
-        *render_goals(summary, cores),
+        *render_goals(summary, cores, lcp),
         *render_io(summary, servers, labels, cores),
         *render_mixed(summary, servers, labels),
         *render_assets(summary, labels),

@@ -11,7 +11,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from bench import goals
+from bench import goals, lcp
 from bench.deploy import no_change_vs_peer
 from bench.servers import CPU_PARTS
 
@@ -446,7 +446,9 @@ def render_markdown(
     sentence = bound_sentence(ratios, meta.get("cpus"))
     if sentence:
         lines += ["", sentence]
-    lines += goals.render_sections(summary, SERVER_LABELS, meta.get("cpus"))
+    lines += goals.render_sections(summary, SERVER_LABELS, meta.get("cpus"), meta.get("lcp"))
+    if meta.get("lcp"):
+        lines += ["", "## LCP in a browser", "", lcp.format_markdown(meta["lcp"]).rstrip("\n")]
     lines += render_cpu_split(summary)
     lines += [
         "",

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import goals, report
+from bench import goals, lcp, report
 from bench.container import AGENT, BenchError, Container, last_json, prepare_container
 from bench.deploy import STEP_NAMES
 from bench.servers import (
@@ -442,6 +442,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--only", help="regex on case ids (e.g. 'dynamic/.*/c16')")
     p.add_argument("--smoke", action="store_true", help="one short case; check the outputs")
     p.add_argument(
+        "--lcp-loads",
+        type=int,
+        default=20,
+        help="cold page loads per server in headless Chromium after the wrk cases (bench/lcp.py; "
+        "0 = none; left out with --only unless the regex matches 'lcp')",
+    )
+    p.add_argument(
         "--deploy", type=Path, help="deploy.json of bench/deploy.py, put into the report"
     )
     args = p.parse_args(argv)
@@ -449,6 +456,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.only = r"^dynamic/stack-https/c16$"
         args.duration = 2
         args.repeats = 1
+        args.lcp_loads = 0
+    if args.only and not re.search(args.only, "lcp"):
+        args.lcp_loads = 0
     args.duration = max(1, min(args.duration, 20))
     args.repeats = max(1, min(args.repeats, 9))
     args.slow_clients = max(1, min(args.slow_clients, 1000))
@@ -458,7 +468,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started, t0 = datetime.now(UTC), time.monotonic()
-    cases = select_cases(args.only)
+    cases = select_cases(args.only) if not (args.only and re.fullmatch(args.only, "lcp")) else []
+    # The browser's share of the budget comes off the wrk cases' (bench/lcp.py keeps to it).
+    lcp_budget = LCP_SECONDS if args.lcp_loads else 0.0
+    if args.budget:
+        args.budget -= lcp_budget
     cfg = plan_settings(args, cases)
     box = set_up_container(args)
     dep = discover(box, args.app)
@@ -467,8 +481,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     servers = server_table(args.app, args.http_host, args.https_host, args.onthefly_host)
     runs, stopped_early = run_rounds(box, cases, servers, dep, cfg, t0, args.budget)
     meta["stopped_early"] = stopped_early
+    if args.lcp_loads:
+        meta["lcp"] = run_lcp(args, dep, servers, lcp_budget)
     summary, paths = write_report(args.out, runs, meta, cfg, t0)
     return smoke_check(summary, paths, meta["deploy"]) if args.smoke else 0
+
+
+# Seconds of the budget the browser's loads get (bench/lcp.py: 20 cold loads per server took
+# 79-88 s on a loaded 2-core machine).
+LCP_SECONDS = 90.0
+
+
+def run_lcp(
+    args: argparse.Namespace, dep: Deployment, servers: dict[str, Server], budget: float
+) -> dict[str, Any]:
+    """TTFB and LCP in headless Chromium, the stack against the dev server, each under a
+    64-connection load on its I/O page (bench/lcp.py), after the wrk cases."""
+    box = set_up_container(args)
+    try:
+        with lcp.dev_server(box, dep, servers):
+            return lcp.measure(box, servers, loads=args.lcp_loads, budget_s=budget - 10)
+    finally:
+        box.close()
 
 
 def select_cases(only: str | None) -> list[Case]:
@@ -608,7 +642,11 @@ def write_report(
         if ratio.value is not None:
             print(f"  {ratio.value:8.2f}x  {ratio.name}")
     print("\n== goals")
-    measured = [g for g in goals.evaluate_goals(summary, meta.get("cpus")) if g.met is not None]
+    measured = [
+        g
+        for g in goals.evaluate_goals(summary, meta.get("cpus"), meta.get("lcp"))
+        if g.met is not None
+    ]
     for goal in measured:
         print(f"  {goal.verdict:<7} {goal.name}: {goal.figure} (goal {goal.target})")
     if not measured:

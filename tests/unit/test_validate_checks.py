@@ -450,6 +450,16 @@ CASES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
         {"nginx_sites": [{"name": "Bad Name", "server_names": ["sample.test"]}]},
         ["nginx_sites[0]: `name` must be", "(is 'Bad Name')"],
     ),
+    "nginx_site_name_too_long": (
+        "nginx",
+        {"nginx_sites": [{"name": "s" * 65, "server_names": ["sample.test"]}]},
+        ["nginx_sites[0]: `name` must be 1-64 of [a-z0-9_-]"],
+    ),
+    "nginx_site_name_longest": (
+        "nginx",
+        {"nginx_sites": [{"name": "s" * 64, "server_names": ["sample.test"]}]},
+        [],
+    ),
     "nginx_second_site": (
         "nginx",
         {
