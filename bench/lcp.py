@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,7 @@ BASELINE, CANDIDATE = SERVERS
 GOAL_RATIO = 0.5  # stack p75 LCP <= 0.5x the dev server's
 BACKGROUND_PATH = "/slow?ms=20"  # the I/O page, as in bench/run.py's DB-style cases
 BACKGROUND_CONNECTIONS = 64
+UNLOADED_LOADS = 3  # cold loads per server with no background load: the page's floor
 PAGE_PATH = "/"
 PIDFILE = "/run/flaskstack-bench/lcp-wrk.pid"
 PAGE_TIMEOUT_S = 15.0
@@ -247,6 +248,18 @@ def format_markdown(result: Mapping[str, Any]) -> str:
     goal = f"stack p75 LCP <= {result.get('goal', GOAL_RATIO):g}x the dev server's"
     state = "not measured" if met is None else ("met" if met else "MISSED")
     lines += ["", f"{_cell(ratio, 'x', 2)} stack / dev server, p75 LCP: goal ({goal}) {state}."]
+    floors = {
+        name: row.get("unloaded_lcp_p50_ms")
+        for name, row in result.get("servers", {}).items()
+        if row.get("unloaded_lcp_p50_ms") is not None
+    }
+    if floors:
+        shown = ", ".join(f"{name} {_cell(value)} ms" for name, value in floors.items())
+        lines += [
+            "",
+            f"Without the background load ({UNLOADED_LOADS} cold loads each), LCP p50: {shown}: "
+            "what rendering this page costs the browser on this machine, the floor under both.",
+        ]
     if result.get("method"):
         lines += ["", str(result["method"])]
     return "\n".join(lines) + "\n"
@@ -330,12 +343,24 @@ def container_pid(name: str) -> str:
     return pid
 
 
+# A visitor's browser runs on the visitor's machine, not on the server's cores: here it shares
+# the 2 cores with the server and the background load, and a server that answers more requests
+# burns more of them, which slowed the browser's own parsing and painting: the stack's p75 LCP
+# was 974 ms against the dev server's 353 (2.76x) while Nginx answered the page's static files
+# in 0.3 ms p50 / 4.3 ms p99 (wrk, one connection, beside the same background load). `nice -n
+# -10` did not help (1,598 vs 367 ms): the container's processes sit in another cgroup, where a
+# nice value does not reach. A real-time class does: the browser runs whenever it is runnable
+# (the kernel's RT throttling still leaves 5% to the rest), so LCP measures the servers.
+BROWSER_PRIORITY = ("chrt", "--fifo", "5")
+
+
 def browse_in_container(
     box: Container, server: Server, loads: int, timeout: float
 ) -> dict[str, Any]:
     """Run `python -m bench.lcp browse` in the container's network namespace (nsenter -n)."""
     host_map = [] if server.host[0].isdigit() else [server.host]
     argv = [
+        *BROWSER_PRIORITY,
         "nsenter",
         "-t",
         container_pid(box.name),
@@ -443,6 +468,16 @@ def measure(
     LCPs and whether it meets the goal.
     """
     t0 = time.monotonic()
+    # The floor: the same cold loads with no background load, what this page costs the browser
+    # itself on this machine (the bound under the goal: the stack cannot go below it).
+    unloaded: dict[str, float | None] = {}
+    for name in SERVERS:
+        got = browse_in_container(box, servers[name], UNLOADED_LOADS, 20.0)
+        floor = []
+        for timings in got["raw"]:
+            with suppress(LoadError):
+                floor.append(parse_timings(timings).lcp_ms)
+        unloaded[name] = percentile(floor, 50)
     plan = batches(loads, rounds)
     samples: dict[str, list[Sample]] = {name: [] for name in SERVERS}
     errors: dict[str, list[str]] = {name: [] for name in SERVERS}
@@ -469,6 +504,9 @@ def measure(
             flush=True,
         )
     rows = {name: summarize(samples[name], errors[name]) for name in SERVERS}
+    for name, row in rows.items():
+        value = unloaded.get(name)
+        row["unloaded_lcp_p50_ms"] = None if value is None else round(value, 1)
     for name, row in rows.items():
         rps = [b["rps"] for b in background[name] if "rps" in b]
         row["background_rps"] = round(sum(rps) / len(rps)) if rps else None

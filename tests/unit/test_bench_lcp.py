@@ -216,6 +216,10 @@ def test_format_markdown() -> None:
     result.update(ratio=None, goal_met=None)
     assert "n/a stack / dev server" in lcp.format_markdown(result)
     assert ") not measured." in lcp.format_markdown(result)
+    assert "Without the background load" not in text
+    result["servers"]["dev"]["unloaded_lcp_p50_ms"] = 104.0
+    result["servers"]["stack-https"]["unloaded_lcp_p50_ms"] = 98.4
+    assert "LCP p50: dev 104 ms, stack-https 98 ms: what rendering" in lcp.format_markdown(result)
 
 
 def test_chromium_args() -> None:
