@@ -139,7 +139,7 @@ def test_fits_a_1gb_vm(
 
 # A run where every goal is met; each test below breaks one.
 ALL_MET: dict[str, dict[str, Any]] = {
-    "dynamic/dev/c64": {"rps": 1500.0, "p99_ms": 70.0},
+    "dynamic/dev/c64": {"rps": 1500.0, "p99_ms": 90.0},
     "dynamic/stack-https/c64": {"rps": 5000.0, "p99_ms": 29.0, "cpu_nginx_us_per_req": 36.0},
     "io/dev/c64": {"rps": 1000.0},
     "io/stack-https/c64": {
@@ -201,7 +201,7 @@ def test_lcp_goal(stack_p75: float, dev_p75: float, met: bool, figure: str) -> N
     ("case_id", "metric", "value", "goal"),
     [
         ("dynamic/stack-https/c64", "rps", 4000.0, "CPU page, c=64: stack HTTPS vs dev server"),
-        ("dynamic/stack-https/c64", "p99_ms", 31.1, "stack HTTPS p99 vs the previous default's"),
+        ("dynamic/stack-https/c64", "p99_ms", 43.8, "stack HTTPS p99 vs the previous default's"),
         ("io/dev/c64", "rps", 1300.0, "I/O page (20 ms), c=64: stack HTTPS vs dev server"),
         # 2,200 of the 3,200 the 64 connections allow: 69%.
         ("io/stack-https/c64", "cpu_us_per_req", 300.0, None),
