@@ -278,13 +278,19 @@ CASES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
     "gunicorn_tasks_max below the workers' threads": (
         "gunicorn",
         {"gunicorn_workers": 20, "gunicorn_threads": 24, "gunicorn_tasks_max": 256},
-        ["gunicorn_tasks_max 256 is below what gunicorn_workers 20 x (gunicorn_threads 24 + 1)"
-         " + the master need (501)"],
+        [
+            "gunicorn_tasks_max 256 is below what gunicorn_workers 20 x (gunicorn_threads 24 + 1)"
+            " + the master need (501)"
+        ],
     ),
     "gunicorn_tasks_max fits one thread per sync worker": (
         "gunicorn",
-        {"gunicorn_workers": 20, "gunicorn_threads": 24, "gunicorn_tasks_max": 256,
-         "gunicorn_worker_class": "sync"},
+        {
+            "gunicorn_workers": 20,
+            "gunicorn_threads": 24,
+            "gunicorn_tasks_max": 256,
+            "gunicorn_worker_class": "sync",
+        },
         [],
     ),
     "gunicorn_log_dir": (
