@@ -283,6 +283,11 @@ CASES: dict[str, tuple[str, dict[str, Any], list[str]]] = {
             " + the master need (501)"
         ],
     ),
+    "gunicorn_tasks_max below one automatic worker's threads": (
+        "gunicorn",
+        {"gunicorn_threads": 24, "gunicorn_tasks_max": 16},
+        ["gunicorn_tasks_max 16 is below what gunicorn_workers 1 x (gunicorn_threads 24 + 1)"],
+    ),
     "gunicorn_tasks_max fits one thread per sync worker": (
         "gunicorn",
         {
