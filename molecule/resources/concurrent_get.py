@@ -1,7 +1,9 @@
-"""Send N GETs at once to a Gunicorn unix socket, each on its own connection; time them.
+"""Send N GETs at once from this host, each on its own connection; count the statuses, time them.
 
-argv: socket path, request path, count. Prints JSON {"statuses": {"200": n, ...}, "seconds": s}:
-the wall time from the moment all connections are open to the last answer.
+argv: target, path, count, [Host header]. The target is `unix:<socket path>` (a Gunicorn socket)
+or `<address>:<port>` (plain HTTP). Prints JSON {"statuses": {"200": n, "429": m, ...},
+"seconds": s}: a connection error counts as status "error"; seconds run from the moment all
+connections are open to the last answer.
 """
 
 import http.client
@@ -12,7 +14,8 @@ import threading
 import time
 from collections import Counter
 
-sock_path, path, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+target, path, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+headers = {"Host": sys.argv[4]} if len(sys.argv) > 4 else {}
 statuses: Counter[str] = Counter()
 lock = threading.Lock()
 start = threading.Barrier(count + 1)
@@ -22,15 +25,22 @@ class UnixConnection(http.client.HTTPConnection):
     def connect(self) -> None:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(self.timeout)
-        self.sock.connect(sock_path)
+        self.sock.connect(target.removeprefix("unix:"))
+
+
+def connection() -> http.client.HTTPConnection:
+    if target.startswith("unix:"):
+        return UnixConnection("localhost", timeout=30)
+    host, port = target.rsplit(":", 1)
+    return http.client.HTTPConnection(host, int(port), timeout=30)
 
 
 def get() -> None:
-    conn = UnixConnection("localhost", timeout=30)
+    conn = connection()
     try:
         conn.connect()
         start.wait()
-        conn.request("GET", path)
+        conn.request("GET", path, headers=headers)
         status = str(conn.getresponse().status)
     except (OSError, http.client.HTTPException, threading.BrokenBarrierError):
         status = "error"
